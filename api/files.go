@@ -1,0 +1,408 @@
+package api
+
+import (
+	"io"
+	"io/fs"
+	"time"
+	"unsafe"
+)
+
+// The core of the files family: open, read, write, stat. The rest of the
+// family lives in files_*.go.
+
+var (
+	sysOpenat  = newCall("openat")
+	sysRead    = newCall("read")
+	sysWrite   = newCall("write")
+	sysPread   = newCall("pread64", "pread")
+	sysPwrite  = newCall("pwrite64", "pwrite")
+	sysFstat   = newCall("fstat", "__fstat50")
+	sysFstatat = newCall("newfstatat", "fstatat", "__fstatat50")
+)
+
+// AT_FDCWD as a neutral value: relative paths resolve against the current
+// directory. Functions taking a directory *Fd accept nil for it.
+const atFdcwd = ^uintptr(99) // -100
+
+// fileState is the files family's per-Kernel state.
+type fileState struct {
+	openFlags     *family
+	atFdcwd       uintptr // the ABI's AT_FDCWD
+	fDupfdCloexec uint64
+
+	stat     layout
+	statFast bool // the ABI's struct stat is rawStatLP64: copy, do not decode
+	st       statFields
+}
+
+// statFields are the places of struct stat's fields in the ABI.
+type statFields struct {
+	dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks fieldAt
+	atimS, atimN, mtimS, mtimN, ctimS, ctimN                     fieldAt
+}
+
+// statBufSize bounds struct stat in every ABI api serves (Linux 144, NetBSD
+// 152); New refuses an ABI whose stat is larger.
+const statBufSize = 256
+
+func (s *fileState) init(k *Kernel) error {
+	s.openFlags = openFlagsFamily
+	v, ok := k.table.Const("AT_FDCWD")
+	if !ok {
+		return errMissing("AT_FDCWD")
+	}
+	s.atFdcwd = uintptr(v)
+	if s.fDupfdCloexec, ok = k.table.Const("F_DUPFD_CLOEXEC"); !ok {
+		return errMissing("F_DUPFD_CLOEXEC")
+	}
+	l, err := k.layoutOf("stat")
+	if err != nil {
+		return err
+	}
+	if l.size > statBufSize {
+		return errMissing("a struct stat that fits 256 bytes")
+	}
+	s.stat = l
+	f := &s.st
+	for _, x := range []struct {
+		p    *fieldAt
+		name string
+	}{
+		{&f.dev, "st_dev"}, {&f.ino, "st_ino"}, {&f.nlink, "st_nlink"}, {&f.mode, "st_mode"},
+		{&f.uid, "st_uid"}, {&f.gid, "st_gid"}, {&f.rdev, "st_rdev"}, {&f.size, "st_size"},
+		{&f.blksize, "st_blksize"}, {&f.blocks, "st_blocks"},
+		{&f.atimS, "st_atim.tv_sec"}, {&f.atimN, "st_atim.tv_nsec"},
+		{&f.mtimS, "st_mtim.tv_sec"}, {&f.mtimN, "st_mtim.tv_nsec"},
+		{&f.ctimS, "st_ctim.tv_sec"}, {&f.ctimN, "st_ctim.tv_nsec"},
+	} {
+		if *x.p, err = l.must(x.name); err != nil {
+			return err
+		}
+	}
+	s.statFast = !k.table.BigEndian && f.matchesLP64()
+	return nil
+}
+
+type missingErr string
+
+func (e missingErr) Error() string { return "the ABI table lacks " + string(e) }
+
+func errMissing(what string) error { return missingErr(what) }
+
+// rawStatLP64 is struct stat of Linux's 64-bit x86 ABI. When an ABI's table
+// gives exactly these offsets and sizes, Stat copies fields instead of
+// decoding them by table, which keeps fstat within a few nanoseconds of a
+// bare syscall.
+type rawStatLP64 struct {
+	Dev     uint64
+	Ino     uint64
+	Nlink   uint64
+	Mode    uint32
+	Uid     uint32
+	Gid     uint32
+	_       int32
+	Rdev    uint64
+	Size    int64
+	Blksize int64
+	Blocks  int64
+	Atim    [2]int64
+	Mtim    [2]int64
+	Ctim    [2]int64
+	_       [3]int64
+}
+
+func (f *statFields) matchesLP64() bool {
+	var r rawStatLP64
+	at := func(p fieldAt, off, size uintptr) bool { return uintptr(p.off) == off && uintptr(p.size) == size }
+	return at(f.dev, unsafe.Offsetof(r.Dev), 8) && at(f.ino, unsafe.Offsetof(r.Ino), 8) &&
+		at(f.nlink, unsafe.Offsetof(r.Nlink), 8) && at(f.mode, unsafe.Offsetof(r.Mode), 4) &&
+		at(f.uid, unsafe.Offsetof(r.Uid), 4) && at(f.gid, unsafe.Offsetof(r.Gid), 4) &&
+		at(f.rdev, unsafe.Offsetof(r.Rdev), 8) && at(f.size, unsafe.Offsetof(r.Size), 8) &&
+		at(f.blksize, unsafe.Offsetof(r.Blksize), 8) && at(f.blocks, unsafe.Offsetof(r.Blocks), 8) &&
+		at(f.atimS, unsafe.Offsetof(r.Atim), 8) && at(f.atimN, unsafe.Offsetof(r.Atim)+8, 8) &&
+		at(f.mtimS, unsafe.Offsetof(r.Mtim), 8) && at(f.mtimN, unsafe.Offsetof(r.Mtim)+8, 8) &&
+		at(f.ctimS, unsafe.Offsetof(r.Ctim), 8) && at(f.ctimN, unsafe.Offsetof(r.Ctim)+8, 8)
+}
+
+// Stat is a file's status, whatever the kernel's struct stat looks like.
+type Stat struct {
+	Dev     uint64
+	Ino     uint64
+	Nlink   uint64
+	Mode    Mode // file type and permission bits (S_IFREG|0644)
+	Uid     uint32
+	Gid     uint32
+	Rdev    uint64
+	Size    int64
+	Blksize int64
+	Blocks  int64 // 512-byte blocks
+	Atim    Timespec
+	Mtim    Timespec
+	Ctim    Timespec
+}
+
+// FileMode converts Mode to Go's fs.FileMode.
+func (m Mode) FileMode() fs.FileMode {
+	fm := fs.FileMode(m & 0o777)
+	switch m & S_IFMT {
+	case S_IFDIR:
+		fm |= fs.ModeDir
+	case S_IFLNK:
+		fm |= fs.ModeSymlink
+	case S_IFIFO:
+		fm |= fs.ModeNamedPipe
+	case S_IFSOCK:
+		fm |= fs.ModeSocket
+	case S_IFCHR:
+		fm |= fs.ModeDevice | fs.ModeCharDevice
+	case S_IFBLK:
+		fm |= fs.ModeDevice
+	}
+	if m&S_ISUID != 0 {
+		fm |= fs.ModeSetuid
+	}
+	if m&S_ISGID != 0 {
+		fm |= fs.ModeSetgid
+	}
+	if m&S_ISVTX != 0 {
+		fm |= fs.ModeSticky
+	}
+	return fm
+}
+
+// Type returns only the file type bits (m & S_IFMT).
+func (m Mode) Type() Mode { return m & S_IFMT }
+
+// IsDir reports whether the status is a directory's.
+func (st *Stat) IsDir() bool { return st.Mode&S_IFMT == S_IFDIR }
+
+// IsRegular reports whether the status is a regular file's.
+func (st *Stat) IsRegular() bool { return st.Mode&S_IFMT == S_IFREG }
+
+// ModTime returns the modification time.
+func (st *Stat) ModTime() time.Time { return st.Mtim.Time() }
+
+// decodeStat fills st from the raw struct stat the kernel wrote.
+func (s *fileState) decodeStat(raw *[statBufSize]byte, st *Stat) {
+	if s.statFast {
+		r := (*rawStatLP64)(unsafe.Pointer(raw))
+		*st = Stat{
+			Dev: r.Dev, Ino: r.Ino, Nlink: r.Nlink, Mode: Mode(r.Mode), Uid: r.Uid, Gid: r.Gid,
+			Rdev: r.Rdev, Size: r.Size, Blksize: r.Blksize, Blocks: r.Blocks,
+			Atim: Timespec{r.Atim[0], r.Atim[1]}, Mtim: Timespec{r.Mtim[0], r.Mtim[1]}, Ctim: Timespec{r.Ctim[0], r.Ctim[1]},
+		}
+		return
+	}
+	b, be, f := raw[:], s.stat.be, &s.st
+	*st = Stat{
+		Dev: f.dev.uint(b, be), Ino: f.ino.uint(b, be), Nlink: f.nlink.uint(b, be),
+		Mode: Mode(f.mode.uint(b, be)), Uid: uint32(f.uid.uint(b, be)), Gid: uint32(f.gid.uint(b, be)),
+		Rdev: f.rdev.uint(b, be), Size: f.size.int(b, be), Blksize: f.blksize.int(b, be), Blocks: f.blocks.int(b, be),
+		Atim: Timespec{f.atimS.int(b, be), f.atimN.int(b, be)},
+		Mtim: Timespec{f.mtimS.int(b, be), f.mtimN.int(b, be)},
+		Ctim: Timespec{f.ctimS.int(b, be), f.ctimN.int(b, be)},
+	}
+	// The mode's type bits are the same on every Unix api serves; the flag
+	// translation would only cost time here.
+}
+
+// dirfd returns the number to pass for an optional directory: AT_FDCWD for
+// nil. A non-nil dir must be released by the caller after the call.
+func (k *Kernel) dirfd(dir *Fd) (uintptr, Errno) {
+	if dir == nil {
+		return k.files.atFdcwd, 0
+	}
+	if dir.k != k {
+		return 0, EBADF
+	}
+	return dir.acquire()
+}
+
+func (k *Kernel) releaseDir(dir *Fd) {
+	if dir != nil {
+		dir.release()
+	}
+}
+
+// Open opens path relative to the current directory; mode applies when
+// flags create the file.
+func (k *Kernel) Open(path string, flags OpenFlags, mode Mode) (*Fd, error) {
+	return k.Openat(nil, path, flags, mode)
+}
+
+// Openat opens path relative to dir (nil: the current directory).
+func (k *Kernel) Openat(dir *Fd, path string, flags OpenFlags, mode Mode) (*Fd, error) {
+	fl, err := k.flagsToABI(openFlagsFamily, uint64(flags))
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: path, Err: err}
+	}
+	var pb pathBuf
+	p, err := pb.cstr("openat", path)
+	if err != nil {
+		return nil, err
+	}
+	d, e := k.dirfd(dir)
+	if e != 0 {
+		return nil, pathErr("openat", path, e)
+	}
+	r, e := k.syscall(sysOpenat, d, uintptr(p), uintptr(fl), uintptr(mode), 0, 0)
+	k.releaseDir(dir)
+	if e != 0 {
+		return nil, pathErr("openat", path, e)
+	}
+	return k.newFd(r), nil
+}
+
+// Read reads up to len(p) bytes. At end of file it returns 0, io.EOF, as
+// io.Reader asks; a zero-length p returns 0, nil.
+func (f *Fd) Read(p []byte) (int, error) {
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("read", e)
+	}
+	r, e := f.k.syscall(sysRead, n, uintptr(bufPtr(p)), uintptr(len(p)), 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("read", e)
+	}
+	if r == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return int(r), nil
+}
+
+// Write writes p. A short write without an error from the kernel is
+// reported as io.ErrShortWrite, as io.Writer requires.
+func (f *Fd) Write(p []byte) (int, error) {
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("write", e)
+	}
+	r, e := f.k.syscall(sysWrite, n, uintptr(bufPtr(p)), uintptr(len(p)), 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("write", e)
+	}
+	if int(r) < len(p) {
+		return int(r), io.ErrShortWrite
+	}
+	return int(r), nil
+}
+
+// ReadAt reads at offset off without moving the file offset (pread). It
+// returns io.EOF when fewer than len(p) bytes remain, as io.ReaderAt asks.
+func (f *Fd) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, badArg("pread64", "negative offset")
+	}
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("pread64", e)
+	}
+	r, e := f.k.syscall(sysPread, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("pread64", e)
+	}
+	if int(r) < len(p) {
+		return int(r), io.EOF
+	}
+	return int(r), nil
+}
+
+// WriteAt writes at offset off without moving the file offset (pwrite).
+func (f *Fd) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, badArg("pwrite64", "negative offset")
+	}
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("pwrite64", e)
+	}
+	r, e := f.k.syscall(sysPwrite, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("pwrite64", e)
+	}
+	if int(r) < len(p) {
+		return int(r), io.ErrShortWrite
+	}
+	return int(r), nil
+}
+
+// Stat fills st with the status of the open file (fstat).
+func (f *Fd) Stat(st *Stat) error {
+	n, e := f.acquire()
+	if e != 0 {
+		return callErr("fstat", e)
+	}
+	var raw [statBufSize]byte
+	_, e = f.k.syscall(sysFstat, n, uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return callErr("fstat", e)
+	}
+	f.k.files.decodeStat(&raw, st)
+	return nil
+}
+
+// Stat fills st with the status of path, following symbolic links.
+func (k *Kernel) Stat(path string, st *Stat) error {
+	return k.Fstatat(nil, path, st, 0)
+}
+
+// Lstat is Stat that does not follow a final symbolic link.
+func (k *Kernel) Lstat(path string, st *Stat) error {
+	return k.Fstatat(nil, path, st, AT_SYMLINK_NOFOLLOW)
+}
+
+// Fstatat is stat relative to dir (nil: the current directory); flags may
+// hold AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH.
+func (k *Kernel) Fstatat(dir *Fd, path string, st *Stat, flags AtFlags) error {
+	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
+	if err != nil {
+		return &fs.PathError{Op: "fstatat", Path: path, Err: err}
+	}
+	var pb pathBuf
+	p, err := pb.cstr("fstatat", path)
+	if err != nil {
+		return err
+	}
+	d, e := k.dirfd(dir)
+	if e != 0 {
+		return pathErr("fstatat", path, e)
+	}
+	var raw [statBufSize]byte
+	_, e = k.syscall(sysFstatat, d, uintptr(p), uintptr(unsafe.Pointer(&raw)), uintptr(fl), 0, 0)
+	k.releaseDir(dir)
+	if e != 0 {
+		return pathErr("fstatat", path, e)
+	}
+	k.files.decodeStat(&raw, st)
+	return nil
+}
+
+var sysFcntl = newCall("fcntl")
+
+// DupCloexec returns a new descriptor for the same open file, with
+// close-on-exec set (fcntl F_DUPFD_CLOEXEC).
+func (f *Fd) DupCloexec() (*Fd, error) {
+	n, e := f.acquire()
+	if e != 0 {
+		return nil, callErr("fcntl", e)
+	}
+	r, e := f.k.syscall(sysFcntl, n, uintptr(f.k.files.fDupfdCloexec), 0, 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return nil, callErr("fcntl", e)
+	}
+	return f.k.newFd(r), nil
+}
+
+var sysUmask = newCall("umask")
+
+// Umask sets the file mode creation mask and returns the previous one.
+func (k *Kernel) Umask(mask Mode) Mode {
+	r, _ := k.rawSyscall(sysUmask, uintptr(mask&0o777), 0, 0, 0, 0, 0)
+	return Mode(r)
+}

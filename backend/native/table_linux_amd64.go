@@ -1,0 +1,5 @@
+package native
+
+import linux "github.com/anykernel/anykernel/abi/linux/amd64"
+
+var hostTable = linux.Table
