@@ -106,8 +106,14 @@ func (f *Fd) acquire() (uintptr, Errno) {
 // release ends an operation; the last one out after Close closes the number.
 func (f *Fd) release() {
 	if f.state.Add(^uint64(0)) == fdClosed {
-		f.k.syscall(sysClose, uintptr(f.num), 0, 0, 0, 0, 0)
+		f.closeDeferred()
 	}
+}
+
+// closeDeferred is release's slow path, kept out of line so that release
+// inlines into every call.
+func (f *Fd) closeDeferred() {
+	f.k.syscall(sysClose, uintptr(f.num), 0, 0, 0, 0, 0)
 }
 
 // Close releases the descriptor. Closing twice, or concurrently, is not an

@@ -241,22 +241,25 @@ func (f *family) formatBits(v uint64) string {
 		}
 		return "0"
 	}
-	var b strings.Builder
+	// Members with more bits claim them first, so O_SYNC wins over its
+	// O_DSYNC part; the chosen names then print in declaration order.
+	chosen := make([]bool, len(f.values))
 	rest := v
-	// Members with more bits first, so O_SYNC wins over its O_DSYNC part.
-	for pass := 64; pass > 0; pass-- {
+	for pass := 64; pass > 0 && rest != 0; pass-- {
 		for i, nv := range f.values {
-			if nv == 0 || bits.OnesCount64(nv) != pass || rest&nv != nv {
-				continue
+			if nv != 0 && bits.OnesCount64(nv) == pass && rest&nv == nv {
+				chosen[i] = true
+				rest &^= nv
 			}
+		}
+	}
+	var b strings.Builder
+	for i, c := range chosen {
+		if c {
 			if b.Len() > 0 {
 				b.WriteByte('|')
 			}
 			b.WriteString(f.names[i])
-			rest &^= nv
-		}
-		if rest == 0 {
-			break
 		}
 	}
 	if rest != 0 {

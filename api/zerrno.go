@@ -5,7 +5,7 @@ package api
 // Error numbers, in api's neutral (Linux amd64) numbering.
 const (
 	EPERM           Errno = 1   // Operation not permitted
-	ENOENT          Errno = 2   // No such file
+	ENOENT          Errno = 2   // No such file or directory
 	ESRCH           Errno = 3   // No such process
 	EINTR           Errno = 4   // Interrupted system call
 	EIO             Errno = 5   // Input/output error
@@ -276,7 +276,7 @@ var errnoNames = [134]string{
 
 var errnoMessages = [134]string{
 	1:   "Operation not permitted",
-	2:   "No such file",
+	2:   "No such file or directory",
 	3:   "No such process",
 	4:   "Interrupted system call",
 	5:   "Input/output error",
