@@ -34,6 +34,7 @@ type Kernel struct {
 	timers timeState
 	ready  readyState
 	mem    memState
+	meta   *fmetaState // names, metadata, copying, xattrs (files_path.go)
 }
 
 // noSyscall marks a call the ABI does not have; api answers ENOSYS itself.
@@ -76,6 +77,7 @@ func New(b Backend) (*Kernel, error) {
 	if err := k.initFlags(); err != nil {
 		return nil, err
 	}
+	k.meta = newFmetaState(t)
 	if cb, ok := b.(ClockBackend); ok {
 		k.clock = cb
 	}

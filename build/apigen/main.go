@@ -32,7 +32,7 @@ import (
 
 type familySpec struct {
 	kind, goType, prefix string
-	base                 string // underlying Go type; default uint64 (bits) or int (enum)
+	base                 string   // underlying Go type; default uint64 (bits) or int (enum)
 	members              []string // full C names
 	line                 int
 }
