@@ -33,6 +33,14 @@ type fileState struct {
 	stat     layout
 	statFast bool // the ABI's struct stat is rawStatLP64: copy, do not decode
 	st       statFields
+
+	statx  layout // size 0 when the ABI has no statx
+	stx    statxFields
+	statfs layout // size 0 when the ABI has no Linux-style statfs
+	sfs    statfsFields
+
+	fio fioState // descriptors, vectored I/O, locks (files_io.go)
+	dir dirState // directories (dir.go)
 }
 
 // statFields are the places of struct stat's fields in the ABI.
@@ -80,7 +88,16 @@ func (s *fileState) init(k *Kernel) error {
 		}
 	}
 	s.statFast = !k.table.BigEndian && f.matchesLP64()
-	return nil
+	if err := s.initStatx(k); err != nil {
+		return err
+	}
+	if err := s.initStatfs(k); err != nil {
+		return err
+	}
+	if err := s.fio.init(k); err != nil {
+		return err
+	}
+	return s.dir.init(k)
 }
 
 type missingErr string
@@ -405,4 +422,285 @@ var sysUmask = newCall("umask")
 func (k *Kernel) Umask(mask Mode) Mode {
 	r, _ := k.rawSyscall(sysUmask, uintptr(mask&0o777), 0, 0, 0, 0, 0)
 	return Mode(r)
+}
+
+// The rest of the status calls: statx, statfs, fstatfs.
+
+var (
+	sysStatx   = newCall("statx")
+	sysStatfs  = newCall("statfs")
+	sysFstatfs = newCall("fstatfs")
+)
+
+// statxFields are the places of struct statx's fields in the ABI.
+type statxFields struct {
+	mask, blksize, attributes, nlink, uid, gid, mode, ino, size, blocks, attributesMask fieldAt
+	atimS, atimN, btimS, btimN, ctimS, ctimN, mtimS, mtimN                              fieldAt
+	rdevMajor, rdevMinor, devMajor, devMinor, mntID, dioMemAlign, dioOffsetAlign        fieldAt
+}
+
+// statxBufSize is the kernel's struct statx (256 bytes, with room for later
+// fields); New refuses an ABI whose table says more.
+const statxBufSize = 256
+
+func (s *fileState) initStatx(k *Kernel) error {
+	l := k.optLayout("statx")
+	if l.size == 0 {
+		return nil // statx answers ENOSYS
+	}
+	if l.size > statxBufSize {
+		return errMissing("a struct statx that fits 256 bytes")
+	}
+	f := &s.stx
+	var err error
+	for _, x := range []struct {
+		p    *fieldAt
+		name string
+	}{
+		{&f.mask, "stx_mask"}, {&f.blksize, "stx_blksize"}, {&f.attributes, "stx_attributes"},
+		{&f.nlink, "stx_nlink"}, {&f.uid, "stx_uid"}, {&f.gid, "stx_gid"}, {&f.mode, "stx_mode"},
+		{&f.ino, "stx_ino"}, {&f.size, "stx_size"}, {&f.blocks, "stx_blocks"},
+		{&f.attributesMask, "stx_attributes_mask"},
+		{&f.atimS, "stx_atime.tv_sec"}, {&f.atimN, "stx_atime.tv_nsec"},
+		{&f.btimS, "stx_btime.tv_sec"}, {&f.btimN, "stx_btime.tv_nsec"},
+		{&f.ctimS, "stx_ctime.tv_sec"}, {&f.ctimN, "stx_ctime.tv_nsec"},
+		{&f.mtimS, "stx_mtime.tv_sec"}, {&f.mtimN, "stx_mtime.tv_nsec"},
+		{&f.rdevMajor, "stx_rdev_major"}, {&f.rdevMinor, "stx_rdev_minor"},
+		{&f.devMajor, "stx_dev_major"}, {&f.devMinor, "stx_dev_minor"},
+	} {
+		if *x.p, err = l.must(x.name); err != nil {
+			return err
+		}
+	}
+	// Later additions: older tables may lack them; they read as zero.
+	f.mntID = l.field("stx_mnt_id")
+	f.dioMemAlign = l.field("stx_dio_mem_align")
+	f.dioOffsetAlign = l.field("stx_dio_offset_align")
+	s.statx = l
+	return nil
+}
+
+// Statx is a file's extended status (statx(2)). Only the fields whose bits
+// are set in Mask were filled in by the kernel; the others are zero.
+type Statx struct {
+	Mask           StatxMask // which fields are valid
+	Blksize        uint32
+	Attributes     StatxAttr // STATX_ATTR_IMMUTABLE, ...
+	Nlink          uint32
+	Uid            uint32
+	Gid            uint32
+	Mode           Mode
+	Ino            uint64
+	Size           int64
+	Blocks         int64     // 512-byte blocks
+	AttributesMask StatxAttr // which Attributes the file system supports
+	Atime          Timespec
+	Btime          Timespec // creation ("birth") time, when STATX_BTIME is in Mask
+	Ctime          Timespec
+	Mtime          Timespec
+	RdevMajor      uint32 // device numbers, for device files
+	RdevMinor      uint32
+	DevMajor       uint32 // the device of the file system holding the file
+	DevMinor       uint32
+	MntID          uint64 // mount ID, when STATX_MNT_ID is in Mask
+	DioMemAlign    uint32 // direct I/O alignment, when STATX_DIOALIGN is in Mask
+	DioOffsetAlign uint32
+}
+
+// IsDir reports whether the status is a directory's.
+func (st *Statx) IsDir() bool { return st.Mode&S_IFMT == S_IFDIR }
+
+// IsRegular reports whether the status is a regular file's.
+func (st *Statx) IsRegular() bool { return st.Mode&S_IFMT == S_IFREG }
+
+// Statx fills st with the status of path relative to dir (nil: the current
+// directory). mask asks for fields (STATX_BASIC_STATS|STATX_BTIME); the
+// kernel may fill in fewer, and says which in st.Mask. flags may hold
+// AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (path "" means dir itself),
+// AT_NO_AUTOMOUNT and one of the AT_STATX_*_SYNC values.
+func (k *Kernel) Statx(dir *Fd, path string, flags AtFlags, mask StatxMask, st *Statx) error {
+	if st == nil {
+		return badArg("statx", "nil *Statx")
+	}
+	if k.files.statx.size == 0 {
+		return pathErr("statx", path, ENOSYS)
+	}
+	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
+	if err != nil {
+		return &fs.PathError{Op: "statx", Path: path, Err: err}
+	}
+	m, err := k.flagsToABI(statxMaskFamily, uint64(mask))
+	if err != nil {
+		return &fs.PathError{Op: "statx", Path: path, Err: err}
+	}
+	var pb pathBuf
+	p, err := pb.cstr("statx", path)
+	if err != nil {
+		return err
+	}
+	d, e := k.dirfd(dir)
+	if e != 0 {
+		return pathErr("statx", path, e)
+	}
+	var raw [statxBufSize]byte
+	_, e = k.syscall(sysStatx, d, uintptr(p), uintptr(fl), uintptr(m), uintptr(unsafe.Pointer(&raw)), 0)
+	k.releaseDir(dir)
+	if e != 0 {
+		return pathErr("statx", path, e)
+	}
+	k.decodeStatx(&raw, st)
+	return nil
+}
+
+// Statx fills st with the extended status of the open file (statx with
+// AT_EMPTY_PATH).
+func (f *Fd) Statx(mask StatxMask, st *Statx) error {
+	if f == nil {
+		return callErr("statx", EBADF)
+	}
+	return f.k.Statx(f, "", AT_EMPTY_PATH, mask, st)
+}
+
+func (k *Kernel) decodeStatx(raw *[statxBufSize]byte, st *Statx) {
+	b, be, f := raw[:], k.files.statx.be, &k.files.stx
+	ts := func(s, n fieldAt) Timespec { return Timespec{s.int(b, be), int64(n.uint(b, be))} }
+	*st = Statx{
+		Mask:           StatxMask(k.flagsFromABI(statxMaskFamily, f.mask.uint(b, be))),
+		Blksize:        uint32(f.blksize.uint(b, be)),
+		Attributes:     StatxAttr(k.flagsFromABI(statxAttrFamily, f.attributes.uint(b, be))),
+		Nlink:          uint32(f.nlink.uint(b, be)),
+		Uid:            uint32(f.uid.uint(b, be)),
+		Gid:            uint32(f.gid.uint(b, be)),
+		Mode:           Mode(f.mode.uint(b, be)),
+		Ino:            f.ino.uint(b, be),
+		Size:           int64(f.size.uint(b, be)),
+		Blocks:         int64(f.blocks.uint(b, be)),
+		AttributesMask: StatxAttr(k.flagsFromABI(statxAttrFamily, f.attributesMask.uint(b, be))),
+		Atime:          ts(f.atimS, f.atimN),
+		Btime:          ts(f.btimS, f.btimN),
+		Ctime:          ts(f.ctimS, f.ctimN),
+		Mtime:          ts(f.mtimS, f.mtimN),
+		RdevMajor:      uint32(f.rdevMajor.uint(b, be)),
+		RdevMinor:      uint32(f.rdevMinor.uint(b, be)),
+		DevMajor:       uint32(f.devMajor.uint(b, be)),
+		DevMinor:       uint32(f.devMinor.uint(b, be)),
+		MntID:          f.mntID.uint(b, be),
+		DioMemAlign:    uint32(f.dioMemAlign.uint(b, be)),
+		DioOffsetAlign: uint32(f.dioOffsetAlign.uint(b, be)),
+	}
+}
+
+// statfsFields are the places of struct statfs's fields in the ABI.
+type statfsFields struct {
+	typ, bsize, blocks, bfree, bavail, files, ffree, fsid0, fsid1, namelen, frsize, flags fieldAt
+}
+
+// statfsBufSize bounds struct statfs (Linux 120 bytes on LP64).
+const statfsBufSize = 256
+
+func (s *fileState) initStatfs(k *Kernel) error {
+	l := k.optLayout("statfs")
+	if l.size == 0 || l.field("f_namelen").size == 0 {
+		return nil // not Linux's statfs: statfs answers ENOSYS
+	}
+	if l.size > statfsBufSize {
+		return errMissing("a struct statfs that fits 256 bytes")
+	}
+	f := &s.sfs
+	var err error
+	for _, x := range []struct {
+		p    *fieldAt
+		name string
+	}{
+		{&f.typ, "f_type"}, {&f.bsize, "f_bsize"}, {&f.blocks, "f_blocks"}, {&f.bfree, "f_bfree"},
+		{&f.bavail, "f_bavail"}, {&f.files, "f_files"}, {&f.ffree, "f_ffree"}, {&f.fsid0, "f_fsid"},
+		{&f.namelen, "f_namelen"},
+	} {
+		if *x.p, err = l.must(x.name); err != nil {
+			return err
+		}
+	}
+	if f.fsid0.size != 8 {
+		return errMissing("an 8-byte f_fsid in struct statfs")
+	}
+	// fsid_t is int val[2]: two 4-byte halves in memory order.
+	f.fsid1 = fieldAt{off: f.fsid0.off + 4, size: 4}
+	f.fsid0.size = 4
+	f.frsize = l.field("f_frsize")
+	f.flags = l.field("f_flags")
+	s.statfs = l
+	return nil
+}
+
+// Statfs describes a mounted file system (statfs(2)).
+type Statfs struct {
+	Type    int64  // file system magic number (0x01021994 for tmpfs, ...)
+	Bsize   int64  // optimal transfer block size
+	Blocks  uint64 // total data blocks, in Frsize units
+	Bfree   uint64 // free blocks
+	Bavail  uint64 // free blocks available to unprivileged users
+	Files   uint64 // total inodes
+	Ffree   uint64 // free inodes
+	Fsid    [2]int32
+	Namelen int64 // longest file name
+	Frsize  int64 // fragment size
+	Flags   StatfsFlags
+}
+
+// Statfs fills st with the status of the file system holding path.
+func (k *Kernel) Statfs(path string, st *Statfs) error {
+	if st == nil {
+		return badArg("statfs", "nil *Statfs")
+	}
+	if k.files.statfs.size == 0 {
+		return pathErr("statfs", path, ENOSYS)
+	}
+	var pb pathBuf
+	p, err := pb.cstr("statfs", path)
+	if err != nil {
+		return err
+	}
+	var raw [statfsBufSize]byte
+	_, e := k.syscall(sysStatfs, uintptr(p), uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	if e != 0 {
+		return pathErr("statfs", path, e)
+	}
+	k.decodeStatfs(&raw, st)
+	return nil
+}
+
+// Statfs fills st with the status of the file system holding the open file
+// (fstatfs).
+func (f *Fd) Statfs(st *Statfs) error {
+	if st == nil {
+		return badArg("fstatfs", "nil *Statfs")
+	}
+	n, e := f.acquire()
+	if e != 0 {
+		return callErr("fstatfs", e)
+	}
+	if f.k.files.statfs.size == 0 {
+		f.release()
+		return callErr("fstatfs", ENOSYS)
+	}
+	var raw [statfsBufSize]byte
+	_, e = f.k.syscall(sysFstatfs, n, uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return callErr("fstatfs", e)
+	}
+	f.k.decodeStatfs(&raw, st)
+	return nil
+}
+
+func (k *Kernel) decodeStatfs(raw *[statfsBufSize]byte, st *Statfs) {
+	b, be, f := raw[:], k.files.statfs.be, &k.files.sfs
+	*st = Statfs{
+		Type: f.typ.int(b, be), Bsize: f.bsize.int(b, be),
+		Blocks: f.blocks.uint(b, be), Bfree: f.bfree.uint(b, be), Bavail: f.bavail.uint(b, be),
+		Files: f.files.uint(b, be), Ffree: f.ffree.uint(b, be),
+		Fsid:    [2]int32{int32(f.fsid0.uint(b, be)), int32(f.fsid1.uint(b, be))},
+		Namelen: f.namelen.int(b, be), Frsize: f.frsize.int(b, be),
+		Flags: StatfsFlags(k.flagsFromABI(statfsFlagsFamily, f.flags.uint(b, be))),
+	}
 }

@@ -10,7 +10,7 @@ const (
 	O_RDONLY    OpenFlags = 0x0
 	O_WRONLY    OpenFlags = 0x1
 	O_RDWR      OpenFlags = 0x2
-	O_CREAT     OpenFlags = 0x41
+	O_CREAT     OpenFlags = 0x40
 	O_EXCL      OpenFlags = 0x80
 	O_NOCTTY    OpenFlags = 0x100
 	O_TRUNC     OpenFlags = 0x200
@@ -26,11 +26,12 @@ const (
 	O_CLOEXEC   OpenFlags = 0x80000
 	O_PATH      OpenFlags = 0x200000
 	O_TMPFILE   OpenFlags = 0x410000
+	O_LARGEFILE OpenFlags = 0x8000
 )
 
 var openFlagsFamily = registerBits("OpenFlags", "O_",
-	[]string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC", "O_SYNC", "O_ASYNC", "O_DIRECT", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "O_PATH", "O_TMPFILE"},
-	[]uint64{0x0, 0x1, 0x2, 0x41, 0x80, 0x100, 0x200, 0x400, 0x800, 0x1000, 0x101000, 0x2000, 0x4000, 0x10000, 0x20000, 0x40000, 0x80000, 0x200000, 0x410000})
+	[]string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC", "O_SYNC", "O_ASYNC", "O_DIRECT", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "O_PATH", "O_TMPFILE", "O_LARGEFILE"},
+	[]uint64{0x0, 0x1, 0x2, 0x40, 0x80, 0x100, 0x200, 0x400, 0x800, 0x1000, 0x101000, 0x2000, 0x4000, 0x10000, 0x20000, 0x40000, 0x80000, 0x200000, 0x410000, 0x8000})
 
 // String returns the set as C names joined by "|".
 func (v OpenFlags) String() string { return openFlagsFamily.formatBits(uint64(v)) }
@@ -169,11 +170,12 @@ const (
 	STATX_BTIME       StatxMask = 0x800
 	STATX_MNT_ID      StatxMask = 0x1000
 	STATX_ALL         StatxMask = 0xfff
+	STATX_DIOALIGN    StatxMask = 0x2000
 )
 
 var statxMaskFamily = registerBits("StatxMask", "STATX_",
-	[]string{"STATX_TYPE", "STATX_MODE", "STATX_NLINK", "STATX_UID", "STATX_GID", "STATX_ATIME", "STATX_MTIME", "STATX_CTIME", "STATX_INO", "STATX_SIZE", "STATX_BLOCKS", "STATX_BASIC_STATS", "STATX_BTIME", "STATX_MNT_ID", "STATX_ALL"},
-	[]uint64{0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40, 0x80, 0x100, 0x200, 0x400, 0x7ff, 0x800, 0x1000, 0xfff})
+	[]string{"STATX_TYPE", "STATX_MODE", "STATX_NLINK", "STATX_UID", "STATX_GID", "STATX_ATIME", "STATX_MTIME", "STATX_CTIME", "STATX_INO", "STATX_SIZE", "STATX_BLOCKS", "STATX_BASIC_STATS", "STATX_BTIME", "STATX_MNT_ID", "STATX_ALL", "STATX_DIOALIGN"},
+	[]uint64{0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40, 0x80, 0x100, 0x200, 0x400, 0x7ff, 0x800, 0x1000, 0xfff, 0x2000})
 
 // String returns the set as C names joined by "|".
 func (v StatxMask) String() string { return statxMaskFamily.formatBits(uint64(v)) }
@@ -352,6 +354,121 @@ func (v FdFlags) String() string { return fdFlagsFamily.formatBits(uint64(v)) }
 func ParseFdFlags(s string) (FdFlags, error) {
 	v, err := fdFlagsFamily.parseBits(s)
 	return FdFlags(v), err
+}
+
+// LockType values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type LockType int
+
+const (
+	F_RDLCK LockType = 0
+	F_WRLCK LockType = 1
+	F_UNLCK LockType = 2
+)
+
+var lockTypeFamily = registerEnum("LockType", "F_",
+	[]string{"F_RDLCK", "F_WRLCK", "F_UNLCK"},
+	[]uint64{0x0, 0x1, 0x2})
+
+// String returns the C name.
+func (v LockType) String() string { return lockTypeFamily.formatEnum(uint64(v)) }
+
+// ParseLockType parses one name such as "rdlck" (case-insensitive, the F_ prefix optional).
+func ParseLockType(s string) (LockType, error) {
+	v, err := lockTypeFamily.parseEnum(s)
+	return LockType(v), err
+}
+
+// DirentType values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type DirentType uint8
+
+const (
+	DT_UNKNOWN DirentType = 0
+	DT_FIFO    DirentType = 1
+	DT_CHR     DirentType = 2
+	DT_DIR     DirentType = 4
+	DT_BLK     DirentType = 6
+	DT_REG     DirentType = 8
+	DT_LNK     DirentType = 10
+	DT_SOCK    DirentType = 12
+	DT_WHT     DirentType = 14
+)
+
+var direntTypeFamily = registerEnum("DirentType", "DT_",
+	[]string{"DT_UNKNOWN", "DT_FIFO", "DT_CHR", "DT_DIR", "DT_BLK", "DT_REG", "DT_LNK", "DT_SOCK", "DT_WHT"},
+	[]uint64{0x0, 0x1, 0x2, 0x4, 0x6, 0x8, 0xa, 0xc, 0xe})
+
+// String returns the C name.
+func (v DirentType) String() string { return direntTypeFamily.formatEnum(uint64(v)) }
+
+// ParseDirentType parses one name such as "unknown" (case-insensitive, the DT_ prefix optional).
+func ParseDirentType(s string) (DirentType, error) {
+	v, err := direntTypeFamily.parseEnum(s)
+	return DirentType(v), err
+}
+
+// StatxAttr values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type StatxAttr uint64
+
+const (
+	STATX_ATTR_COMPRESSED StatxAttr = 0x4
+	STATX_ATTR_IMMUTABLE  StatxAttr = 0x10
+	STATX_ATTR_APPEND     StatxAttr = 0x20
+	STATX_ATTR_NODUMP     StatxAttr = 0x40
+	STATX_ATTR_ENCRYPTED  StatxAttr = 0x800
+	STATX_ATTR_AUTOMOUNT  StatxAttr = 0x1000
+	STATX_ATTR_MOUNT_ROOT StatxAttr = 0x2000
+	STATX_ATTR_VERITY     StatxAttr = 0x100000
+	STATX_ATTR_DAX        StatxAttr = 0x200000
+)
+
+var statxAttrFamily = registerBits("StatxAttr", "STATX_ATTR_",
+	[]string{"STATX_ATTR_COMPRESSED", "STATX_ATTR_IMMUTABLE", "STATX_ATTR_APPEND", "STATX_ATTR_NODUMP", "STATX_ATTR_ENCRYPTED", "STATX_ATTR_AUTOMOUNT", "STATX_ATTR_MOUNT_ROOT", "STATX_ATTR_VERITY", "STATX_ATTR_DAX"},
+	[]uint64{0x4, 0x10, 0x20, 0x40, 0x800, 0x1000, 0x2000, 0x100000, 0x200000})
+
+// String returns the set as C names joined by "|".
+func (v StatxAttr) String() string { return statxAttrFamily.formatBits(uint64(v)) }
+
+// ParseStatxAttr parses words such as "compressed,immutable" (case-insensitive, the
+// STATX_ATTR_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParseStatxAttr(s string) (StatxAttr, error) {
+	v, err := statxAttrFamily.parseBits(s)
+	return StatxAttr(v), err
+}
+
+// StatfsFlags values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type StatfsFlags uint64
+
+const (
+	ST_RDONLY      StatfsFlags = 0x1
+	ST_NOSUID      StatfsFlags = 0x2
+	ST_NODEV       StatfsFlags = 0x4
+	ST_NOEXEC      StatfsFlags = 0x8
+	ST_SYNCHRONOUS StatfsFlags = 0x10
+	ST_MANDLOCK    StatfsFlags = 0x40
+	ST_WRITE       StatfsFlags = 0x80
+	ST_APPEND      StatfsFlags = 0x100
+	ST_IMMUTABLE   StatfsFlags = 0x200
+	ST_NOATIME     StatfsFlags = 0x400
+	ST_NODIRATIME  StatfsFlags = 0x800
+	ST_RELATIME    StatfsFlags = 0x1000
+)
+
+var statfsFlagsFamily = registerBits("StatfsFlags", "ST_",
+	[]string{"ST_RDONLY", "ST_NOSUID", "ST_NODEV", "ST_NOEXEC", "ST_SYNCHRONOUS", "ST_MANDLOCK", "ST_WRITE", "ST_APPEND", "ST_IMMUTABLE", "ST_NOATIME", "ST_NODIRATIME", "ST_RELATIME"},
+	[]uint64{0x1, 0x2, 0x4, 0x8, 0x10, 0x40, 0x80, 0x100, 0x200, 0x400, 0x800, 0x1000})
+
+// String returns the set as C names joined by "|".
+func (v StatfsFlags) String() string { return statfsFlagsFamily.formatBits(uint64(v)) }
+
+// ParseStatfsFlags parses words such as "rdonly,nosuid" (case-insensitive, the
+// ST_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParseStatfsFlags(s string) (StatfsFlags, error) {
+	v, err := statfsFlagsFamily.parseBits(s)
+	return StatfsFlags(v), err
 }
 
 // Mode values are api's neutral numbering (Linux amd64's); each Kernel

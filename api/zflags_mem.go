@@ -44,11 +44,14 @@ const (
 	MAP_STACK           MapFlags = 0x20000
 	MAP_FIXED_NOREPLACE MapFlags = 0x100000
 	MAP_HUGETLB         MapFlags = 0x40000
+	MAP_NONBLOCK        MapFlags = 0x10000
+	MAP_SYNC            MapFlags = 0x80000
+	MAP_32BIT           MapFlags = 0x40
 )
 
 var mapFlagsFamily = registerBits("MapFlags", "MAP_",
-	[]string{"MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE", "MAP_FIXED", "MAP_ANONYMOUS", "MAP_NORESERVE", "MAP_POPULATE", "MAP_LOCKED", "MAP_GROWSDOWN", "MAP_STACK", "MAP_FIXED_NOREPLACE", "MAP_HUGETLB"},
-	[]uint64{0x1, 0x2, 0x3, 0x10, 0x20, 0x4000, 0x8000, 0x2000, 0x100, 0x20000, 0x100000, 0x40000})
+	[]string{"MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE", "MAP_FIXED", "MAP_ANONYMOUS", "MAP_NORESERVE", "MAP_POPULATE", "MAP_LOCKED", "MAP_GROWSDOWN", "MAP_STACK", "MAP_FIXED_NOREPLACE", "MAP_HUGETLB", "MAP_NONBLOCK", "MAP_SYNC", "MAP_32BIT"},
+	[]uint64{0x1, 0x2, 0x3, 0x10, 0x20, 0x4000, 0x8000, 0x2000, 0x100, 0x20000, 0x100000, 0x40000, 0x10000, 0x80000, 0x40})
 
 // String returns the set as C names joined by "|".
 func (v MapFlags) String() string { return mapFlagsFamily.formatBits(uint64(v)) }
@@ -113,28 +116,34 @@ func ParseMsyncFlags(s string) (MsyncFlags, error) {
 type Advice int
 
 const (
-	MADV_NORMAL      Advice = 0
-	MADV_RANDOM      Advice = 1
-	MADV_SEQUENTIAL  Advice = 2
-	MADV_WILLNEED    Advice = 3
-	MADV_DONTNEED    Advice = 4
-	MADV_FREE        Advice = 8
-	MADV_REMOVE      Advice = 9
-	MADV_DONTFORK    Advice = 10
-	MADV_DOFORK      Advice = 11
-	MADV_MERGEABLE   Advice = 12
-	MADV_UNMERGEABLE Advice = 13
-	MADV_HUGEPAGE    Advice = 14
-	MADV_NOHUGEPAGE  Advice = 15
-	MADV_DONTDUMP    Advice = 16
-	MADV_DODUMP      Advice = 17
-	MADV_COLD        Advice = 20
-	MADV_PAGEOUT     Advice = 21
+	MADV_NORMAL          Advice = 0
+	MADV_RANDOM          Advice = 1
+	MADV_SEQUENTIAL      Advice = 2
+	MADV_WILLNEED        Advice = 3
+	MADV_DONTNEED        Advice = 4
+	MADV_FREE            Advice = 8
+	MADV_REMOVE          Advice = 9
+	MADV_DONTFORK        Advice = 10
+	MADV_DOFORK          Advice = 11
+	MADV_MERGEABLE       Advice = 12
+	MADV_UNMERGEABLE     Advice = 13
+	MADV_HUGEPAGE        Advice = 14
+	MADV_NOHUGEPAGE      Advice = 15
+	MADV_DONTDUMP        Advice = 16
+	MADV_DODUMP          Advice = 17
+	MADV_WIPEONFORK      Advice = 18
+	MADV_KEEPONFORK      Advice = 19
+	MADV_COLD            Advice = 20
+	MADV_PAGEOUT         Advice = 21
+	MADV_POPULATE_READ   Advice = 22
+	MADV_POPULATE_WRITE  Advice = 23
+	MADV_DONTNEED_LOCKED Advice = 24
+	MADV_COLLAPSE        Advice = 25
 )
 
 var adviceFamily = registerEnum("Advice", "MADV_",
-	[]string{"MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED", "MADV_FREE", "MADV_REMOVE", "MADV_DONTFORK", "MADV_DOFORK", "MADV_MERGEABLE", "MADV_UNMERGEABLE", "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_DONTDUMP", "MADV_DODUMP", "MADV_COLD", "MADV_PAGEOUT"},
-	[]uint64{0x0, 0x1, 0x2, 0x3, 0x4, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0x11, 0x14, 0x15})
+	[]string{"MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED", "MADV_FREE", "MADV_REMOVE", "MADV_DONTFORK", "MADV_DOFORK", "MADV_MERGEABLE", "MADV_UNMERGEABLE", "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_DONTDUMP", "MADV_DODUMP", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_COLD", "MADV_PAGEOUT", "MADV_POPULATE_READ", "MADV_POPULATE_WRITE", "MADV_DONTNEED_LOCKED", "MADV_COLLAPSE"},
+	[]uint64{0x0, 0x1, 0x2, 0x3, 0x4, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19})
 
 // String returns the C name.
 func (v Advice) String() string { return adviceFamily.formatEnum(uint64(v)) }

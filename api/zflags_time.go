@@ -54,3 +54,26 @@ func ParseTimerFlags(s string) (TimerFlags, error) {
 	v, err := timerFlagsFamily.parseBits(s)
 	return TimerFlags(v), err
 }
+
+// SigevNotify values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type SigevNotify int
+
+const (
+	SIGEV_SIGNAL    SigevNotify = 0
+	SIGEV_NONE      SigevNotify = 1
+	SIGEV_THREAD_ID SigevNotify = 4
+)
+
+var sigevNotifyFamily = registerEnum("SigevNotify", "SIGEV_",
+	[]string{"SIGEV_SIGNAL", "SIGEV_NONE", "SIGEV_THREAD_ID"},
+	[]uint64{0x0, 0x1, 0x4})
+
+// String returns the C name.
+func (v SigevNotify) String() string { return sigevNotifyFamily.formatEnum(uint64(v)) }
+
+// ParseSigevNotify parses one name such as "signal" (case-insensitive, the SIGEV_ prefix optional).
+func ParseSigevNotify(s string) (SigevNotify, error) {
+	v, err := sigevNotifyFamily.parseEnum(s)
+	return SigevNotify(v), err
+}
