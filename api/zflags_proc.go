@@ -261,3 +261,25 @@ func ParseChildCode(s string) (ChildCode, error) {
 	v, err := childCodeFamily.parseEnum(s)
 	return ChildCode(v), err
 }
+
+// PidfdFlags values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type PidfdFlags uint64
+
+const (
+	PIDFD_NONBLOCK PidfdFlags = 0x800
+)
+
+var pidfdFlagsFamily = registerBits("PidfdFlags", "PIDFD_",
+	[]string{"PIDFD_NONBLOCK"},
+	[]uint64{0x800})
+
+// String returns the set as C names joined by "|".
+func (v PidfdFlags) String() string { return pidfdFlagsFamily.formatBits(uint64(v)) }
+
+// ParsePidfdFlags parses words such as "nonblock" (case-insensitive, the
+// PIDFD_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParsePidfdFlags(s string) (PidfdFlags, error) {
+	v, err := pidfdFlagsFamily.parseBits(s)
+	return PidfdFlags(v), err
+}

@@ -162,3 +162,94 @@ func ParseTimerfdFlags(s string) (TimerfdFlags, error) {
 	v, err := timerfdFlagsFamily.parseBits(s)
 	return TimerfdFlags(v), err
 }
+
+// EpollFlags values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type EpollFlags uint64
+
+const (
+	EPOLL_CLOEXEC EpollFlags = 0x80000
+)
+
+var epollFlagsFamily = registerBits("EpollFlags", "EPOLL_",
+	[]string{"EPOLL_CLOEXEC"},
+	[]uint64{0x80000})
+
+// String returns the set as C names joined by "|".
+func (v EpollFlags) String() string { return epollFlagsFamily.formatBits(uint64(v)) }
+
+// ParseEpollFlags parses words such as "cloexec" (case-insensitive, the
+// EPOLL_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParseEpollFlags(s string) (EpollFlags, error) {
+	v, err := epollFlagsFamily.parseBits(s)
+	return EpollFlags(v), err
+}
+
+// InotifyFlags values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type InotifyFlags uint64
+
+const (
+	IN_CLOEXEC  InotifyFlags = 0x80000
+	IN_NONBLOCK InotifyFlags = 0x800
+)
+
+var inotifyFlagsFamily = registerBits("InotifyFlags", "IN_",
+	[]string{"IN_CLOEXEC", "IN_NONBLOCK"},
+	[]uint64{0x80000, 0x800})
+
+// String returns the set as C names joined by "|".
+func (v InotifyFlags) String() string { return inotifyFlagsFamily.formatBits(uint64(v)) }
+
+// ParseInotifyFlags parses words such as "cloexec,nonblock" (case-insensitive, the
+// IN_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParseInotifyFlags(s string) (InotifyFlags, error) {
+	v, err := inotifyFlagsFamily.parseBits(s)
+	return InotifyFlags(v), err
+}
+
+// SignalfdFlags values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type SignalfdFlags uint64
+
+const (
+	SFD_CLOEXEC  SignalfdFlags = 0x80000
+	SFD_NONBLOCK SignalfdFlags = 0x800
+)
+
+var signalfdFlagsFamily = registerBits("SignalfdFlags", "SFD_",
+	[]string{"SFD_CLOEXEC", "SFD_NONBLOCK"},
+	[]uint64{0x80000, 0x800})
+
+// String returns the set as C names joined by "|".
+func (v SignalfdFlags) String() string { return signalfdFlagsFamily.formatBits(uint64(v)) }
+
+// ParseSignalfdFlags parses words such as "cloexec,nonblock" (case-insensitive, the
+// SFD_ prefix optional, "," or "|" between words, "~word" clears a member).
+func ParseSignalfdFlags(s string) (SignalfdFlags, error) {
+	v, err := signalfdFlagsFamily.parseBits(s)
+	return SignalfdFlags(v), err
+}
+
+// SigmaskHow values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type SigmaskHow int
+
+const (
+	SIG_BLOCK   SigmaskHow = 0
+	SIG_UNBLOCK SigmaskHow = 1
+	SIG_SETMASK SigmaskHow = 2
+)
+
+var sigmaskHowFamily = registerEnum("SigmaskHow", "SIG_",
+	[]string{"SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK"},
+	[]uint64{0x0, 0x1, 0x2})
+
+// String returns the C name.
+func (v SigmaskHow) String() string { return sigmaskHowFamily.formatEnum(uint64(v)) }
+
+// ParseSigmaskHow parses one name such as "block" (case-insensitive, the SIG_ prefix optional).
+func ParseSigmaskHow(s string) (SigmaskHow, error) {
+	v, err := sigmaskHowFamily.parseEnum(s)
+	return SigmaskHow(v), err
+}
