@@ -120,11 +120,14 @@ const (
 	MSG_NOSIGNAL     MsgFlags = 0x4000
 	MSG_CMSG_CLOEXEC MsgFlags = 0x40000000
 	MSG_ERRQUEUE     MsgFlags = 0x2000
+	MSG_CONFIRM      MsgFlags = 0x800
+	MSG_MORE         MsgFlags = 0x8000
+	MSG_WAITFORONE   MsgFlags = 0x10000
 )
 
 var msgFlagsFamily = registerBits("MsgFlags", "MSG_",
-	[]string{"MSG_OOB", "MSG_PEEK", "MSG_DONTROUTE", "MSG_CTRUNC", "MSG_TRUNC", "MSG_DONTWAIT", "MSG_EOR", "MSG_WAITALL", "MSG_NOSIGNAL", "MSG_CMSG_CLOEXEC", "MSG_ERRQUEUE"},
-	[]uint64{0x1, 0x2, 0x4, 0x8, 0x20, 0x40, 0x80, 0x100, 0x4000, 0x40000000, 0x2000})
+	[]string{"MSG_OOB", "MSG_PEEK", "MSG_DONTROUTE", "MSG_CTRUNC", "MSG_TRUNC", "MSG_DONTWAIT", "MSG_EOR", "MSG_WAITALL", "MSG_NOSIGNAL", "MSG_CMSG_CLOEXEC", "MSG_ERRQUEUE", "MSG_CONFIRM", "MSG_MORE", "MSG_WAITFORONE"},
+	[]uint64{0x1, 0x2, 0x4, 0x8, 0x20, 0x40, 0x80, 0x100, 0x4000, 0x40000000, 0x2000, 0x800, 0x8000, 0x10000})
 
 // String returns the set as C names joined by "|".
 func (v MsgFlags) String() string { return msgFlagsFamily.formatBits(uint64(v)) }
@@ -157,4 +160,224 @@ func (v ShutHow) String() string { return shutHowFamily.formatEnum(uint64(v)) }
 func ParseShutHow(s string) (ShutHow, error) {
 	v, err := shutHowFamily.parseEnum(s)
 	return ShutHow(v), err
+}
+
+// SockLevel values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type SockLevel int
+
+const (
+	SOL_SOCKET SockLevel = 1
+	SOL_IP     SockLevel = 0
+	SOL_TCP    SockLevel = 6
+	SOL_IPV6   SockLevel = 41
+	SOL_RAW    SockLevel = 255
+	SOL_ICMPV6 SockLevel = 58
+)
+
+var sockLevelFamily = registerEnum("SockLevel", "SOL_",
+	[]string{"SOL_SOCKET", "SOL_IP", "SOL_TCP", "SOL_IPV6", "SOL_RAW", "SOL_ICMPV6"},
+	[]uint64{0x1, 0x0, 0x6, 0x29, 0xff, 0x3a})
+
+// String returns the C name.
+func (v SockLevel) String() string { return sockLevelFamily.formatEnum(uint64(v)) }
+
+// ParseSockLevel parses one name such as "socket" (case-insensitive, the SOL_ prefix optional).
+func ParseSockLevel(s string) (SockLevel, error) {
+	v, err := sockLevelFamily.parseEnum(s)
+	return SockLevel(v), err
+}
+
+// SockOpt values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type SockOpt int
+
+const (
+	SO_DEBUG         SockOpt = 1
+	SO_REUSEADDR     SockOpt = 2
+	SO_TYPE          SockOpt = 3
+	SO_ERROR         SockOpt = 4
+	SO_DONTROUTE     SockOpt = 5
+	SO_BROADCAST     SockOpt = 6
+	SO_SNDBUF        SockOpt = 7
+	SO_RCVBUF        SockOpt = 8
+	SO_SNDBUFFORCE   SockOpt = 32
+	SO_RCVBUFFORCE   SockOpt = 33
+	SO_KEEPALIVE     SockOpt = 9
+	SO_OOBINLINE     SockOpt = 10
+	SO_NO_CHECK      SockOpt = 11
+	SO_PRIORITY      SockOpt = 12
+	SO_LINGER        SockOpt = 13
+	SO_BSDCOMPAT     SockOpt = 14
+	SO_REUSEPORT     SockOpt = 15
+	SO_PASSCRED      SockOpt = 16
+	SO_PEERCRED      SockOpt = 17
+	SO_RCVLOWAT      SockOpt = 18
+	SO_SNDLOWAT      SockOpt = 19
+	SO_RCVTIMEO      SockOpt = 20
+	SO_SNDTIMEO      SockOpt = 21
+	SO_BINDTODEVICE  SockOpt = 25
+	SO_TIMESTAMP     SockOpt = 29
+	SO_ACCEPTCONN    SockOpt = 30
+	SO_PEERSEC       SockOpt = 31
+	SO_PASSSEC       SockOpt = 34
+	SO_TIMESTAMPNS   SockOpt = 35
+	SO_MARK          SockOpt = 36
+	SO_PROTOCOL      SockOpt = 38
+	SO_DOMAIN        SockOpt = 39
+	SO_RXQ_OVFL      SockOpt = 40
+	SO_PEEK_OFF      SockOpt = 42
+	SO_BUSY_POLL     SockOpt = 46
+	SO_INCOMING_CPU  SockOpt = 49
+	SO_COOKIE        SockOpt = 57
+	SO_ZEROCOPY      SockOpt = 60
+	SO_BINDTOIFINDEX SockOpt = 62
+)
+
+var sockOptFamily = registerEnum("SockOpt", "SO_",
+	[]string{"SO_DEBUG", "SO_REUSEADDR", "SO_TYPE", "SO_ERROR", "SO_DONTROUTE", "SO_BROADCAST", "SO_SNDBUF", "SO_RCVBUF", "SO_SNDBUFFORCE", "SO_RCVBUFFORCE", "SO_KEEPALIVE", "SO_OOBINLINE", "SO_NO_CHECK", "SO_PRIORITY", "SO_LINGER", "SO_BSDCOMPAT", "SO_REUSEPORT", "SO_PASSCRED", "SO_PEERCRED", "SO_RCVLOWAT", "SO_SNDLOWAT", "SO_RCVTIMEO", "SO_SNDTIMEO", "SO_BINDTODEVICE", "SO_TIMESTAMP", "SO_ACCEPTCONN", "SO_PEERSEC", "SO_PASSSEC", "SO_TIMESTAMPNS", "SO_MARK", "SO_PROTOCOL", "SO_DOMAIN", "SO_RXQ_OVFL", "SO_PEEK_OFF", "SO_BUSY_POLL", "SO_INCOMING_CPU", "SO_COOKIE", "SO_ZEROCOPY", "SO_BINDTOIFINDEX"},
+	[]uint64{0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x20, 0x21, 0x9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x19, 0x1d, 0x1e, 0x1f, 0x22, 0x23, 0x24, 0x26, 0x27, 0x28, 0x2a, 0x2e, 0x31, 0x39, 0x3c, 0x3e})
+
+// String returns the C name.
+func (v SockOpt) String() string { return sockOptFamily.formatEnum(uint64(v)) }
+
+// ParseSockOpt parses one name such as "debug" (case-insensitive, the SO_ prefix optional).
+func ParseSockOpt(s string) (SockOpt, error) {
+	v, err := sockOptFamily.parseEnum(s)
+	return SockOpt(v), err
+}
+
+// TCPOpt values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type TCPOpt int
+
+const (
+	TCP_NODELAY       TCPOpt = 1
+	TCP_MAXSEG        TCPOpt = 2
+	TCP_CORK          TCPOpt = 3
+	TCP_KEEPIDLE      TCPOpt = 4
+	TCP_KEEPINTVL     TCPOpt = 5
+	TCP_KEEPCNT       TCPOpt = 6
+	TCP_SYNCNT        TCPOpt = 7
+	TCP_LINGER2       TCPOpt = 8
+	TCP_DEFER_ACCEPT  TCPOpt = 9
+	TCP_WINDOW_CLAMP  TCPOpt = 10
+	TCP_INFO          TCPOpt = 11
+	TCP_QUICKACK      TCPOpt = 12
+	TCP_CONGESTION    TCPOpt = 13
+	TCP_USER_TIMEOUT  TCPOpt = 18
+	TCP_FASTOPEN      TCPOpt = 23
+	TCP_NOTSENT_LOWAT TCPOpt = 25
+)
+
+var tCPOptFamily = registerEnum("TCPOpt", "TCP_",
+	[]string{"TCP_NODELAY", "TCP_MAXSEG", "TCP_CORK", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_SYNCNT", "TCP_LINGER2", "TCP_DEFER_ACCEPT", "TCP_WINDOW_CLAMP", "TCP_INFO", "TCP_QUICKACK", "TCP_CONGESTION", "TCP_USER_TIMEOUT", "TCP_FASTOPEN", "TCP_NOTSENT_LOWAT"},
+	[]uint64{0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0x12, 0x17, 0x19})
+
+// String returns the C name.
+func (v TCPOpt) String() string { return tCPOptFamily.formatEnum(uint64(v)) }
+
+// ParseTCPOpt parses one name such as "nodelay" (case-insensitive, the TCP_ prefix optional).
+func ParseTCPOpt(s string) (TCPOpt, error) {
+	v, err := tCPOptFamily.parseEnum(s)
+	return TCPOpt(v), err
+}
+
+// IPOpt values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type IPOpt int
+
+const (
+	IP_TOS                  IPOpt = 1
+	IP_TTL                  IPOpt = 2
+	IP_HDRINCL              IPOpt = 3
+	IP_OPTIONS              IPOpt = 4
+	IP_PKTINFO              IPOpt = 8
+	IP_RECVTTL              IPOpt = 12
+	IP_RECVTOS              IPOpt = 13
+	IP_MTU_DISCOVER         IPOpt = 10
+	IP_RECVERR              IPOpt = 11
+	IP_MTU                  IPOpt = 14
+	IP_FREEBIND             IPOpt = 15
+	IP_MULTICAST_IF         IPOpt = 32
+	IP_MULTICAST_TTL        IPOpt = 33
+	IP_MULTICAST_LOOP       IPOpt = 34
+	IP_ADD_MEMBERSHIP       IPOpt = 35
+	IP_DROP_MEMBERSHIP      IPOpt = 36
+	IP_BIND_ADDRESS_NO_PORT IPOpt = 24
+	IP_TRANSPARENT          IPOpt = 19
+	IP_MINTTL               IPOpt = 21
+)
+
+var iPOptFamily = registerEnum("IPOpt", "IP_",
+	[]string{"IP_TOS", "IP_TTL", "IP_HDRINCL", "IP_OPTIONS", "IP_PKTINFO", "IP_RECVTTL", "IP_RECVTOS", "IP_MTU_DISCOVER", "IP_RECVERR", "IP_MTU", "IP_FREEBIND", "IP_MULTICAST_IF", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP", "IP_ADD_MEMBERSHIP", "IP_DROP_MEMBERSHIP", "IP_BIND_ADDRESS_NO_PORT", "IP_TRANSPARENT", "IP_MINTTL"},
+	[]uint64{0x1, 0x2, 0x3, 0x4, 0x8, 0xc, 0xd, 0xa, 0xb, 0xe, 0xf, 0x20, 0x21, 0x22, 0x23, 0x24, 0x18, 0x13, 0x15})
+
+// String returns the C name.
+func (v IPOpt) String() string { return iPOptFamily.formatEnum(uint64(v)) }
+
+// ParseIPOpt parses one name such as "tos" (case-insensitive, the IP_ prefix optional).
+func ParseIPOpt(s string) (IPOpt, error) {
+	v, err := iPOptFamily.parseEnum(s)
+	return IPOpt(v), err
+}
+
+// IPv6Opt values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type IPv6Opt int
+
+const (
+	IPV6_V6ONLY         IPv6Opt = 26
+	IPV6_UNICAST_HOPS   IPv6Opt = 16
+	IPV6_MULTICAST_IF   IPv6Opt = 17
+	IPV6_MULTICAST_HOPS IPv6Opt = 18
+	IPV6_MULTICAST_LOOP IPv6Opt = 19
+	IPV6_JOIN_GROUP     IPv6Opt = 20
+	IPV6_LEAVE_GROUP    IPv6Opt = 21
+	IPV6_MTU_DISCOVER   IPv6Opt = 23
+	IPV6_MTU            IPv6Opt = 24
+	IPV6_RECVERR        IPv6Opt = 25
+	IPV6_RECVPKTINFO    IPv6Opt = 49
+	IPV6_PKTINFO        IPv6Opt = 50
+	IPV6_RECVHOPLIMIT   IPv6Opt = 51
+	IPV6_HOPLIMIT       IPv6Opt = 52
+	IPV6_RECVTCLASS     IPv6Opt = 66
+	IPV6_TCLASS         IPv6Opt = 67
+)
+
+var iPv6OptFamily = registerEnum("IPv6Opt", "IPV6_",
+	[]string{"IPV6_V6ONLY", "IPV6_UNICAST_HOPS", "IPV6_MULTICAST_IF", "IPV6_MULTICAST_HOPS", "IPV6_MULTICAST_LOOP", "IPV6_JOIN_GROUP", "IPV6_LEAVE_GROUP", "IPV6_MTU_DISCOVER", "IPV6_MTU", "IPV6_RECVERR", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IPV6_RECVHOPLIMIT", "IPV6_HOPLIMIT", "IPV6_RECVTCLASS", "IPV6_TCLASS"},
+	[]uint64{0x1a, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x17, 0x18, 0x19, 0x31, 0x32, 0x33, 0x34, 0x42, 0x43})
+
+// String returns the C name.
+func (v IPv6Opt) String() string { return iPv6OptFamily.formatEnum(uint64(v)) }
+
+// ParseIPv6Opt parses one name such as "v6only" (case-insensitive, the IPV6_ prefix optional).
+func ParseIPv6Opt(s string) (IPv6Opt, error) {
+	v, err := iPv6OptFamily.parseEnum(s)
+	return IPv6Opt(v), err
+}
+
+// CmsgType values are api's neutral numbering (Linux amd64's); each Kernel
+// translates them to its ABI.
+type CmsgType int
+
+const (
+	SCM_RIGHTS      CmsgType = 1
+	SCM_CREDENTIALS CmsgType = 2
+	SCM_TIMESTAMP   CmsgType = 29
+	SCM_TIMESTAMPNS CmsgType = 35
+)
+
+var cmsgTypeFamily = registerEnum("CmsgType", "SCM_",
+	[]string{"SCM_RIGHTS", "SCM_CREDENTIALS", "SCM_TIMESTAMP", "SCM_TIMESTAMPNS"},
+	[]uint64{0x1, 0x2, 0x1d, 0x23})
+
+// String returns the C name.
+func (v CmsgType) String() string { return cmsgTypeFamily.formatEnum(uint64(v)) }
+
+// ParseCmsgType parses one name such as "rights" (case-insensitive, the SCM_ prefix optional).
+func ParseCmsgType(s string) (CmsgType, error) {
+	v, err := cmsgTypeFamily.parseEnum(s)
+	return CmsgType(v), err
 }

@@ -114,3 +114,67 @@ func BenchmarkNative(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkNativeCalls(b *testing.B) {
+	k := kernel(b)
+	b.Run("getpid/api", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			k.Getpid()
+		}
+	})
+	b.Run("getpid/xsys", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			unix.Getpid()
+		}
+	})
+
+	b.Run("clock_gettime/api", func(b *testing.B) {
+		var ts api.Timespec
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := k.ClockGettime(api.CLOCK_MONOTONIC, &ts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("clock_gettime/xsys", func(b *testing.B) {
+		var ts unix.Timespec
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("epollwait0/api", func(b *testing.B) {
+		ep, err := k.EpollCreate1(api.EPOLL_CLOEXEC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ep.Close()
+		evs := make([]api.EpollEvent, 8)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ep.WaitInto(evs, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("epollwait0/xsys", func(b *testing.B) {
+		ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unix.Close(ep)
+		evs := make([]unix.EpollEvent, 8)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := unix.EpollWait(ep, evs, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
