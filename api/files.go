@@ -20,10 +20,6 @@ var (
 	sysFstatat = newCall("newfstatat", "fstatat", "__fstatat50")
 )
 
-// AT_FDCWD as a neutral value: relative paths resolve against the current
-// directory. Functions taking a directory *Fd accept nil for it.
-const atFdcwd = ^uintptr(99) // -100
-
 // fileState is the files family's per-Kernel state.
 type fileState struct {
 	openFlags     *family

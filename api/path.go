@@ -31,14 +31,6 @@ func (pb *pathBuf) cstr(call, s string) (unsafe.Pointer, error) {
 	return unsafe.Pointer(&h[0]), nil
 }
 
-// cstrOpt is cstr that maps "" to a null pointer, for optional names.
-func (pb *pathBuf) cstrOpt(call, s string) (unsafe.Pointer, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return pb.cstr(call, s)
-}
-
 func quoteNUL(s string) string {
 	return "\"" + strings.ReplaceAll(s, "\x00", `\x00`) + "\""
 }

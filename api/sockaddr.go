@@ -265,30 +265,3 @@ func zoneID(input, z string) (uint32, error) {
 	return uint32(n), nil
 }
 
-// derefSockaddr turns the pointer forms (*SockaddrInet4, ...) into values,
-// so that switches need one case per type; nil pointers become nil.
-func derefSockaddr(sa Sockaddr) Sockaddr {
-	switch p := sa.(type) {
-	case *SockaddrInet4:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *SockaddrInet6:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *SockaddrUnix:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *SockaddrRaw:
-		if p == nil {
-			return nil
-		}
-		return *p
-	}
-	return sa
-}

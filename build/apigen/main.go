@@ -144,7 +144,7 @@ func genFamilies(specName string, fams []familySpec, t *abi.Table) ([]byte, erro
 			}
 		}
 		b.WriteString(")\n\n")
-		fmt.Fprintf(&b, "var %sFamily = register%s(%q, %q,\n\t[]string{", lower, strings.Title(f.kind), f.goType, f.prefix) //nolint:staticcheck // ASCII only
+		fmt.Fprintf(&b, "var %sFamily = register%s(%q, %q,\n\t[]string{", lower, strings.ToUpper(f.kind[:1])+f.kind[1:], f.goType, f.prefix)
 		for i, m := range f.members {
 			if i > 0 {
 				b.WriteString(", ")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -335,7 +336,9 @@ func procBurn() uint64 {
 	return x
 }
 
-var procSink uint64
+// procSink keeps procBurn's result alive so the compiler cannot drop the
+// work.
+var procSink atomic.Uint64
 
 func testProcGetrusage(t T, e *Env) {
 	k := e.K
@@ -352,7 +355,7 @@ func testProcGetrusage(t T, e *Env) {
 	}
 	var before api.Rusage
 	OK(t, k.Getrusage(api.RUSAGE_SELF, &before), "RUSAGE_SELF")
-	procSink += procBurn()
+	procSink.Add(procBurn())
 	OK(t, k.Getrusage(api.RUSAGE_SELF, &ru), "RUSAGE_SELF")
 	True(t, ru.Utime+ru.Stime > before.Utime+before.Stime, "CPU time grows while burning: %v then %v",
 		before.Utime+before.Stime, ru.Utime+ru.Stime)
@@ -368,7 +371,7 @@ func testProcGetrusage(t T, e *Env) {
 	}
 	var th api.Rusage
 	procLocked(t, func() error {
-		procSink += procBurn()
+		procSink.Add(procBurn())
 		return k.Getrusage(api.RUSAGE_THREAD, &th)
 	})
 	True(t, th.Utime+th.Stime > 0, "a thread's CPU time after burning: %v", th.Utime+th.Stime)

@@ -42,7 +42,6 @@ type runT struct {
 	skipped  bool
 	msgs     []string
 	cleanups []func()
-	tmpdirs  int
 }
 
 func (t *runT) Helper()      {}
