@@ -19,11 +19,34 @@ type Table struct {
 	PtrSize   int // bytes in a pointer and in a C long
 	BigEndian bool
 
+	// Arg64 is how a 64-bit integer syscall argument (the off_t of
+	// pread64, ftruncate64, fallocate, ...) is passed on a 32-bit target.
+	// It is Arg64Reg (zero) on 64-bit targets.
+	Arg64 Arg64
+
 	Syscalls []Syscall // sorted by name
 	Errnos   []Errno   // sorted by number
 	Consts   []Const   // sorted by name
 	Structs  []Struct  // sorted by name
 }
+
+// Arg64 says how a 64-bit syscall argument is split on a 32-bit target.
+// A split value takes two argument slots, the high word first on
+// big-endian targets and the low word first on little-endian ones (the
+// order of the two words in memory).
+type Arg64 uint8
+
+const (
+	// Arg64Reg: one register holds it (64-bit targets).
+	Arg64Reg Arg64 = iota
+	// Arg64Pair: the next two argument slots, whatever their position
+	// (386).
+	Arg64Pair
+	// Arg64AlignedPair: an even/odd register pair; when the next slot is
+	// odd-numbered (counting from 0) it is skipped and left unused (arm
+	// EABI, mips o32, 32-bit powerpc).
+	Arg64AlignedPair
+)
 
 // Syscall is one system call number.
 type Syscall struct {

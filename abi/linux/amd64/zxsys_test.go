@@ -5,19 +5,34 @@
 package amd64
 
 import (
+	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/anykernel/anykernel/build/abicheck"
+	"github.com/anykernel/anykernel/build/abicheck/compare"
 )
+
+// TestXSys compares Table with golang.org/x/sys/unix as compiled for linux/amd64,
+// for every syscall, errno, constant and struct layout both know, except
+// the deliberate differences in build/abicheck/compare's allow-list. On
+// other hosts build/abigen's tests make the same comparison with go/types.
+func TestXSys(t *testing.T) {
+	diffs, unused := compare.Check(Table, xsysFacts())
+	for _, d := range diffs {
+		t.Error(d)
+	}
+	for _, item := range unused {
+		t.Errorf("linux/amd64: allow-list entry %q matches no difference; remove it", item)
+	}
+}
 
 // xsysFacts returns what golang.org/x/sys/unix (sys@v0.50.0) says about every
 // name Table shares with it, compiled from x/sys itself.
-func xsysFacts() *abicheck.Facts {
-	return &abicheck.Facts{
+func xsysFacts() *compare.Facts {
+	return &compare.Facts{
 		Source: "x/sys/unix",
-		Syscalls: []abicheck.Value{
+		Syscalls: []compare.Value{
 			{Name: "_sysctl", Value: uint64(unix.SYS__SYSCTL)},
 			{Name: "accept", Value: uint64(unix.SYS_ACCEPT)},
 			{Name: "accept4", Value: uint64(unix.SYS_ACCEPT4)},
@@ -381,7 +396,7 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "write", Value: uint64(unix.SYS_WRITE)},
 			{Name: "writev", Value: uint64(unix.SYS_WRITEV)},
 		},
-		Errnos: []abicheck.Value{
+		Errnos: []compare.Value{
 			{Name: "EPERM", Value: uint64(unix.EPERM)},
 			{Name: "ENOENT", Value: uint64(unix.ENOENT)},
 			{Name: "ESRCH", Value: uint64(unix.ESRCH)},
@@ -514,7 +529,7 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "ERFKILL", Value: uint64(unix.ERFKILL)},
 			{Name: "EHWPOISON", Value: uint64(unix.EHWPOISON)},
 		},
-		Consts: []abicheck.Value{
+		Consts: []compare.Value{
 			{Name: "AF_ALG", Value: uint64(unix.AF_ALG)},
 			{Name: "AF_APPLETALK", Value: uint64(unix.AF_APPLETALK)},
 			{Name: "AF_ASH", Value: uint64(unix.AF_ASH)},
@@ -567,7 +582,7 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "AF_XDP", Value: uint64(unix.AF_XDP)},
 			{Name: "AT_EACCESS", Value: uint64(unix.AT_EACCESS)},
 			{Name: "AT_EMPTY_PATH", Value: uint64(unix.AT_EMPTY_PATH)},
-			{Name: "AT_FDCWD", Value: abicheck.S(int64(unix.AT_FDCWD))},
+			{Name: "AT_FDCWD", Value: compare.S(int64(unix.AT_FDCWD))},
 			{Name: "AT_NO_AUTOMOUNT", Value: uint64(unix.AT_NO_AUTOMOUNT)},
 			{Name: "AT_RECURSIVE", Value: uint64(unix.AT_RECURSIVE)},
 			{Name: "AT_REMOVEDIR", Value: uint64(unix.AT_REMOVEDIR)},
@@ -1546,7 +1561,7 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "RLIMIT_SIGPENDING", Value: uint64(unix.RLIMIT_SIGPENDING)},
 			{Name: "RLIMIT_STACK", Value: uint64(unix.RLIMIT_STACK)},
 			{Name: "RLIM_INFINITY", Value: uint64(unix.RLIM_INFINITY)},
-			{Name: "RUSAGE_CHILDREN", Value: abicheck.S(int64(unix.RUSAGE_CHILDREN))},
+			{Name: "RUSAGE_CHILDREN", Value: compare.S(int64(unix.RUSAGE_CHILDREN))},
 			{Name: "RUSAGE_SELF", Value: uint64(unix.RUSAGE_SELF)},
 			{Name: "RUSAGE_THREAD", Value: uint64(unix.RUSAGE_THREAD)},
 			{Name: "SCHED_BATCH", Value: uint64(unix.SCHED_BATCH)},
@@ -1852,7 +1867,7 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "TCP_QUICKACK", Value: uint64(unix.TCP_QUICKACK)},
 			{Name: "TCP_REPAIR", Value: uint64(unix.TCP_REPAIR)},
 			{Name: "TCP_REPAIR_OFF", Value: uint64(unix.TCP_REPAIR_OFF)},
-			{Name: "TCP_REPAIR_OFF_NO_WP", Value: abicheck.S(int64(unix.TCP_REPAIR_OFF_NO_WP))},
+			{Name: "TCP_REPAIR_OFF_NO_WP", Value: compare.S(int64(unix.TCP_REPAIR_OFF_NO_WP))},
 			{Name: "TCP_REPAIR_ON", Value: uint64(unix.TCP_REPAIR_ON)},
 			{Name: "TCP_REPAIR_OPTIONS", Value: uint64(unix.TCP_REPAIR_OPTIONS)},
 			{Name: "TCP_REPAIR_QUEUE", Value: uint64(unix.TCP_REPAIR_QUEUE)},
@@ -1886,448 +1901,448 @@ func xsysFacts() *abicheck.Facts {
 			{Name: "XATTR_CREATE", Value: uint64(unix.XATTR_CREATE)},
 			{Name: "XATTR_REPLACE", Value: uint64(unix.XATTR_REPLACE)},
 		},
-		Structs: []abicheck.Struct{
-			func() abicheck.Struct {
+		Structs: []compare.Struct{
+			func() compare.Struct {
 				var v unix.CapUserData
-				return abicheck.Struct{Name: "cap_user_data", GoType: "unix.CapUserData", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "effective", GoName: "Effective", Offset: abicheck.Offset(&v, &v.Effective), Size: unsafe.Sizeof(v.Effective)},
-					{Name: "permitted", GoName: "Permitted", Offset: abicheck.Offset(&v, &v.Permitted), Size: unsafe.Sizeof(v.Permitted)},
-					{Name: "inheritable", GoName: "Inheritable", Offset: abicheck.Offset(&v, &v.Inheritable), Size: unsafe.Sizeof(v.Inheritable)},
+				return compare.Struct{Name: "cap_user_data", GoType: "unix.CapUserData", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "effective", GoName: "Effective", Offset: compare.Offset(&v, &v.Effective), Size: unsafe.Sizeof(v.Effective)},
+					{Name: "permitted", GoName: "Permitted", Offset: compare.Offset(&v, &v.Permitted), Size: unsafe.Sizeof(v.Permitted)},
+					{Name: "inheritable", GoName: "Inheritable", Offset: compare.Offset(&v, &v.Inheritable), Size: unsafe.Sizeof(v.Inheritable)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.CapUserHeader
-				return abicheck.Struct{Name: "cap_user_header", GoType: "unix.CapUserHeader", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "version", GoName: "Version", Offset: abicheck.Offset(&v, &v.Version), Size: unsafe.Sizeof(v.Version)},
-					{Name: "pid", GoName: "Pid", Offset: abicheck.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
+				return compare.Struct{Name: "cap_user_header", GoType: "unix.CapUserHeader", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "version", GoName: "Version", Offset: compare.Offset(&v, &v.Version), Size: unsafe.Sizeof(v.Version)},
+					{Name: "pid", GoName: "Pid", Offset: compare.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Cmsghdr
-				return abicheck.Struct{Name: "cmsghdr", GoType: "unix.Cmsghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "cmsg_len", GoName: "Len", Offset: abicheck.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
-					{Name: "cmsg_level", GoName: "Level", Offset: abicheck.Offset(&v, &v.Level), Size: unsafe.Sizeof(v.Level)},
-					{Name: "cmsg_type", GoName: "Type", Offset: abicheck.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
+				return compare.Struct{Name: "cmsghdr", GoType: "unix.Cmsghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "cmsg_len", GoName: "Len", Offset: compare.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
+					{Name: "cmsg_level", GoName: "Level", Offset: compare.Offset(&v, &v.Level), Size: unsafe.Sizeof(v.Level)},
+					{Name: "cmsg_type", GoName: "Type", Offset: compare.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.EpollEvent
 				// Not in unix.EpollEvent: data.
-				return abicheck.Struct{Name: "epoll_event", GoType: "unix.EpollEvent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "events", GoName: "Events", Offset: abicheck.Offset(&v, &v.Events), Size: unsafe.Sizeof(v.Events)},
+				return compare.Struct{Name: "epoll_event", GoType: "unix.EpollEvent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "events", GoName: "Events", Offset: compare.Offset(&v, &v.Events), Size: unsafe.Sizeof(v.Events)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Flock_t
-				return abicheck.Struct{Name: "flock", GoType: "unix.Flock_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "l_type", GoName: "Type", Offset: abicheck.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
-					{Name: "l_whence", GoName: "Whence", Offset: abicheck.Offset(&v, &v.Whence), Size: unsafe.Sizeof(v.Whence)},
-					{Name: "l_start", GoName: "Start", Offset: abicheck.Offset(&v, &v.Start), Size: unsafe.Sizeof(v.Start)},
-					{Name: "l_len", GoName: "Len", Offset: abicheck.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
-					{Name: "l_pid", GoName: "Pid", Offset: abicheck.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
+				return compare.Struct{Name: "flock", GoType: "unix.Flock_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "l_type", GoName: "Type", Offset: compare.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
+					{Name: "l_whence", GoName: "Whence", Offset: compare.Offset(&v, &v.Whence), Size: unsafe.Sizeof(v.Whence)},
+					{Name: "l_start", GoName: "Start", Offset: compare.Offset(&v, &v.Start), Size: unsafe.Sizeof(v.Start)},
+					{Name: "l_len", GoName: "Len", Offset: compare.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
+					{Name: "l_pid", GoName: "Pid", Offset: compare.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.InotifyEvent
 				// Not in unix.InotifyEvent: name.
-				return abicheck.Struct{Name: "inotify_event", GoType: "unix.InotifyEvent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "wd", GoName: "Wd", Offset: abicheck.Offset(&v, &v.Wd), Size: unsafe.Sizeof(v.Wd)},
-					{Name: "mask", GoName: "Mask", Offset: abicheck.Offset(&v, &v.Mask), Size: unsafe.Sizeof(v.Mask)},
-					{Name: "cookie", GoName: "Cookie", Offset: abicheck.Offset(&v, &v.Cookie), Size: unsafe.Sizeof(v.Cookie)},
-					{Name: "len", GoName: "Len", Offset: abicheck.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
+				return compare.Struct{Name: "inotify_event", GoType: "unix.InotifyEvent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "wd", GoName: "Wd", Offset: compare.Offset(&v, &v.Wd), Size: unsafe.Sizeof(v.Wd)},
+					{Name: "mask", GoName: "Mask", Offset: compare.Offset(&v, &v.Mask), Size: unsafe.Sizeof(v.Mask)},
+					{Name: "cookie", GoName: "Cookie", Offset: compare.Offset(&v, &v.Cookie), Size: unsafe.Sizeof(v.Cookie)},
+					{Name: "len", GoName: "Len", Offset: compare.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Iovec
-				return abicheck.Struct{Name: "iovec", GoType: "unix.Iovec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "iov_base", GoName: "Base", Offset: abicheck.Offset(&v, &v.Base), Size: unsafe.Sizeof(v.Base)},
-					{Name: "iov_len", GoName: "Len", Offset: abicheck.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
+				return compare.Struct{Name: "iovec", GoType: "unix.Iovec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "iov_base", GoName: "Base", Offset: compare.Offset(&v, &v.Base), Size: unsafe.Sizeof(v.Base)},
+					{Name: "iov_len", GoName: "Len", Offset: compare.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.IPMreq
 				// Not in unix.IPMreq: imr_multiaddr.s_addr, imr_interface.s_addr.
-				return abicheck.Struct{Name: "ip_mreq", GoType: "unix.IPMreq", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "imr_multiaddr", GoName: "Multiaddr", Offset: abicheck.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
-					{Name: "imr_interface", GoName: "Interface", Offset: abicheck.Offset(&v, &v.Interface), Size: unsafe.Sizeof(v.Interface)},
+				return compare.Struct{Name: "ip_mreq", GoType: "unix.IPMreq", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "imr_multiaddr", GoName: "Multiaddr", Offset: compare.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
+					{Name: "imr_interface", GoName: "Interface", Offset: compare.Offset(&v, &v.Interface), Size: unsafe.Sizeof(v.Interface)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.IPMreqn
 				// Not in unix.IPMreqn: imr_multiaddr.s_addr, imr_address.s_addr.
-				return abicheck.Struct{Name: "ip_mreqn", GoType: "unix.IPMreqn", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "imr_multiaddr", GoName: "Multiaddr", Offset: abicheck.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
-					{Name: "imr_address", GoName: "Address", Offset: abicheck.Offset(&v, &v.Address), Size: unsafe.Sizeof(v.Address)},
-					{Name: "imr_ifindex", GoName: "Ifindex", Offset: abicheck.Offset(&v, &v.Ifindex), Size: unsafe.Sizeof(v.Ifindex)},
+				return compare.Struct{Name: "ip_mreqn", GoType: "unix.IPMreqn", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "imr_multiaddr", GoName: "Multiaddr", Offset: compare.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
+					{Name: "imr_address", GoName: "Address", Offset: compare.Offset(&v, &v.Address), Size: unsafe.Sizeof(v.Address)},
+					{Name: "imr_ifindex", GoName: "Ifindex", Offset: compare.Offset(&v, &v.Ifindex), Size: unsafe.Sizeof(v.Ifindex)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.IPv6Mreq
-				return abicheck.Struct{Name: "ipv6_mreq", GoType: "unix.IPv6Mreq", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "ipv6mr_multiaddr", GoName: "Multiaddr", Offset: abicheck.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
-					{Name: "ipv6mr_interface", GoName: "Interface", Offset: abicheck.Offset(&v, &v.Interface), Size: unsafe.Sizeof(v.Interface)},
+				return compare.Struct{Name: "ipv6_mreq", GoType: "unix.IPv6Mreq", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "ipv6mr_multiaddr", GoName: "Multiaddr", Offset: compare.Offset(&v, &v.Multiaddr), Size: unsafe.Sizeof(v.Multiaddr)},
+					{Name: "ipv6mr_interface", GoName: "Interface", Offset: compare.Offset(&v, &v.Interface), Size: unsafe.Sizeof(v.Interface)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.ItimerSpec
-				return abicheck.Struct{Name: "itimerspec", GoType: "unix.ItimerSpec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "it_interval", GoName: "Interval", Offset: abicheck.Offset(&v, &v.Interval), Size: unsafe.Sizeof(v.Interval)},
-					{Name: "it_interval.tv_sec", GoName: "Interval.Sec", Offset: abicheck.Offset(&v, &v.Interval.Sec), Size: unsafe.Sizeof(v.Interval.Sec)},
-					{Name: "it_interval.tv_nsec", GoName: "Interval.Nsec", Offset: abicheck.Offset(&v, &v.Interval.Nsec), Size: unsafe.Sizeof(v.Interval.Nsec)},
-					{Name: "it_value", GoName: "Value", Offset: abicheck.Offset(&v, &v.Value), Size: unsafe.Sizeof(v.Value)},
-					{Name: "it_value.tv_sec", GoName: "Value.Sec", Offset: abicheck.Offset(&v, &v.Value.Sec), Size: unsafe.Sizeof(v.Value.Sec)},
-					{Name: "it_value.tv_nsec", GoName: "Value.Nsec", Offset: abicheck.Offset(&v, &v.Value.Nsec), Size: unsafe.Sizeof(v.Value.Nsec)},
+				return compare.Struct{Name: "itimerspec", GoType: "unix.ItimerSpec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "it_interval", GoName: "Interval", Offset: compare.Offset(&v, &v.Interval), Size: unsafe.Sizeof(v.Interval)},
+					{Name: "it_interval.tv_sec", GoName: "Interval.Sec", Offset: compare.Offset(&v, &v.Interval.Sec), Size: unsafe.Sizeof(v.Interval.Sec)},
+					{Name: "it_interval.tv_nsec", GoName: "Interval.Nsec", Offset: compare.Offset(&v, &v.Interval.Nsec), Size: unsafe.Sizeof(v.Interval.Nsec)},
+					{Name: "it_value", GoName: "Value", Offset: compare.Offset(&v, &v.Value), Size: unsafe.Sizeof(v.Value)},
+					{Name: "it_value.tv_sec", GoName: "Value.Sec", Offset: compare.Offset(&v, &v.Value.Sec), Size: unsafe.Sizeof(v.Value.Sec)},
+					{Name: "it_value.tv_nsec", GoName: "Value.Nsec", Offset: compare.Offset(&v, &v.Value.Nsec), Size: unsafe.Sizeof(v.Value.Nsec)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Itimerval
-				return abicheck.Struct{Name: "itimerval", GoType: "unix.Itimerval", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "it_interval", GoName: "Interval", Offset: abicheck.Offset(&v, &v.Interval), Size: unsafe.Sizeof(v.Interval)},
-					{Name: "it_interval.tv_sec", GoName: "Interval.Sec", Offset: abicheck.Offset(&v, &v.Interval.Sec), Size: unsafe.Sizeof(v.Interval.Sec)},
-					{Name: "it_interval.tv_usec", GoName: "Interval.Usec", Offset: abicheck.Offset(&v, &v.Interval.Usec), Size: unsafe.Sizeof(v.Interval.Usec)},
-					{Name: "it_value", GoName: "Value", Offset: abicheck.Offset(&v, &v.Value), Size: unsafe.Sizeof(v.Value)},
-					{Name: "it_value.tv_sec", GoName: "Value.Sec", Offset: abicheck.Offset(&v, &v.Value.Sec), Size: unsafe.Sizeof(v.Value.Sec)},
-					{Name: "it_value.tv_usec", GoName: "Value.Usec", Offset: abicheck.Offset(&v, &v.Value.Usec), Size: unsafe.Sizeof(v.Value.Usec)},
+				return compare.Struct{Name: "itimerval", GoType: "unix.Itimerval", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "it_interval", GoName: "Interval", Offset: compare.Offset(&v, &v.Interval), Size: unsafe.Sizeof(v.Interval)},
+					{Name: "it_interval.tv_sec", GoName: "Interval.Sec", Offset: compare.Offset(&v, &v.Interval.Sec), Size: unsafe.Sizeof(v.Interval.Sec)},
+					{Name: "it_interval.tv_usec", GoName: "Interval.Usec", Offset: compare.Offset(&v, &v.Interval.Usec), Size: unsafe.Sizeof(v.Interval.Usec)},
+					{Name: "it_value", GoName: "Value", Offset: compare.Offset(&v, &v.Value), Size: unsafe.Sizeof(v.Value)},
+					{Name: "it_value.tv_sec", GoName: "Value.Sec", Offset: compare.Offset(&v, &v.Value.Sec), Size: unsafe.Sizeof(v.Value.Sec)},
+					{Name: "it_value.tv_usec", GoName: "Value.Usec", Offset: compare.Offset(&v, &v.Value.Usec), Size: unsafe.Sizeof(v.Value.Usec)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Sigset_t
-				return abicheck.Struct{Name: "kernel_sigset", GoType: "unix.Sigset_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sig", GoName: "Val", Offset: abicheck.Offset(&v, &v.Val), Size: unsafe.Sizeof(v.Val)},
+				return compare.Struct{Name: "kernel_sigset", GoType: "unix.Sigset_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sig", GoName: "Val", Offset: compare.Offset(&v, &v.Val), Size: unsafe.Sizeof(v.Val)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Linger
-				return abicheck.Struct{Name: "linger", GoType: "unix.Linger", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "l_onoff", GoName: "Onoff", Offset: abicheck.Offset(&v, &v.Onoff), Size: unsafe.Sizeof(v.Onoff)},
-					{Name: "l_linger", GoName: "Linger", Offset: abicheck.Offset(&v, &v.Linger), Size: unsafe.Sizeof(v.Linger)},
+				return compare.Struct{Name: "linger", GoType: "unix.Linger", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "l_onoff", GoName: "Onoff", Offset: compare.Offset(&v, &v.Onoff), Size: unsafe.Sizeof(v.Onoff)},
+					{Name: "l_linger", GoName: "Linger", Offset: compare.Offset(&v, &v.Linger), Size: unsafe.Sizeof(v.Linger)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Dirent
-				return abicheck.Struct{Name: "linux_dirent64", GoType: "unix.Dirent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "d_ino", GoName: "Ino", Offset: abicheck.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
-					{Name: "d_off", GoName: "Off", Offset: abicheck.Offset(&v, &v.Off), Size: unsafe.Sizeof(v.Off)},
-					{Name: "d_reclen", GoName: "Reclen", Offset: abicheck.Offset(&v, &v.Reclen), Size: unsafe.Sizeof(v.Reclen)},
-					{Name: "d_type", GoName: "Type", Offset: abicheck.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
-					{Name: "d_name", GoName: "Name", Offset: abicheck.Offset(&v, &v.Name), Size: unsafe.Sizeof(v.Name)},
+				return compare.Struct{Name: "linux_dirent64", GoType: "unix.Dirent", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "d_ino", GoName: "Ino", Offset: compare.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
+					{Name: "d_off", GoName: "Off", Offset: compare.Offset(&v, &v.Off), Size: unsafe.Sizeof(v.Off)},
+					{Name: "d_reclen", GoName: "Reclen", Offset: compare.Offset(&v, &v.Reclen), Size: unsafe.Sizeof(v.Reclen)},
+					{Name: "d_type", GoName: "Type", Offset: compare.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
+					{Name: "d_name", GoName: "Name", Offset: compare.Offset(&v, &v.Name), Size: unsafe.Sizeof(v.Name)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Mmsghdr
-				return abicheck.Struct{Name: "mmsghdr", GoType: "unix.Mmsghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "msg_hdr", GoName: "Hdr", Offset: abicheck.Offset(&v, &v.Hdr), Size: unsafe.Sizeof(v.Hdr)},
-					{Name: "msg_hdr.msg_name", GoName: "Hdr.Name", Offset: abicheck.Offset(&v, &v.Hdr.Name), Size: unsafe.Sizeof(v.Hdr.Name)},
-					{Name: "msg_hdr.msg_namelen", GoName: "Hdr.Namelen", Offset: abicheck.Offset(&v, &v.Hdr.Namelen), Size: unsafe.Sizeof(v.Hdr.Namelen)},
-					{Name: "msg_hdr.msg_iov", GoName: "Hdr.Iov", Offset: abicheck.Offset(&v, &v.Hdr.Iov), Size: unsafe.Sizeof(v.Hdr.Iov)},
-					{Name: "msg_hdr.msg_iovlen", GoName: "Hdr.Iovlen", Offset: abicheck.Offset(&v, &v.Hdr.Iovlen), Size: unsafe.Sizeof(v.Hdr.Iovlen)},
-					{Name: "msg_hdr.msg_control", GoName: "Hdr.Control", Offset: abicheck.Offset(&v, &v.Hdr.Control), Size: unsafe.Sizeof(v.Hdr.Control)},
-					{Name: "msg_hdr.msg_controllen", GoName: "Hdr.Controllen", Offset: abicheck.Offset(&v, &v.Hdr.Controllen), Size: unsafe.Sizeof(v.Hdr.Controllen)},
-					{Name: "msg_hdr.msg_flags", GoName: "Hdr.Flags", Offset: abicheck.Offset(&v, &v.Hdr.Flags), Size: unsafe.Sizeof(v.Hdr.Flags)},
-					{Name: "msg_len", GoName: "Len", Offset: abicheck.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
+				return compare.Struct{Name: "mmsghdr", GoType: "unix.Mmsghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "msg_hdr", GoName: "Hdr", Offset: compare.Offset(&v, &v.Hdr), Size: unsafe.Sizeof(v.Hdr)},
+					{Name: "msg_hdr.msg_name", GoName: "Hdr.Name", Offset: compare.Offset(&v, &v.Hdr.Name), Size: unsafe.Sizeof(v.Hdr.Name)},
+					{Name: "msg_hdr.msg_namelen", GoName: "Hdr.Namelen", Offset: compare.Offset(&v, &v.Hdr.Namelen), Size: unsafe.Sizeof(v.Hdr.Namelen)},
+					{Name: "msg_hdr.msg_iov", GoName: "Hdr.Iov", Offset: compare.Offset(&v, &v.Hdr.Iov), Size: unsafe.Sizeof(v.Hdr.Iov)},
+					{Name: "msg_hdr.msg_iovlen", GoName: "Hdr.Iovlen", Offset: compare.Offset(&v, &v.Hdr.Iovlen), Size: unsafe.Sizeof(v.Hdr.Iovlen)},
+					{Name: "msg_hdr.msg_control", GoName: "Hdr.Control", Offset: compare.Offset(&v, &v.Hdr.Control), Size: unsafe.Sizeof(v.Hdr.Control)},
+					{Name: "msg_hdr.msg_controllen", GoName: "Hdr.Controllen", Offset: compare.Offset(&v, &v.Hdr.Controllen), Size: unsafe.Sizeof(v.Hdr.Controllen)},
+					{Name: "msg_hdr.msg_flags", GoName: "Hdr.Flags", Offset: compare.Offset(&v, &v.Hdr.Flags), Size: unsafe.Sizeof(v.Hdr.Flags)},
+					{Name: "msg_len", GoName: "Len", Offset: compare.Offset(&v, &v.Len), Size: unsafe.Sizeof(v.Len)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Msghdr
-				return abicheck.Struct{Name: "msghdr", GoType: "unix.Msghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "msg_name", GoName: "Name", Offset: abicheck.Offset(&v, &v.Name), Size: unsafe.Sizeof(v.Name)},
-					{Name: "msg_namelen", GoName: "Namelen", Offset: abicheck.Offset(&v, &v.Namelen), Size: unsafe.Sizeof(v.Namelen)},
-					{Name: "msg_iov", GoName: "Iov", Offset: abicheck.Offset(&v, &v.Iov), Size: unsafe.Sizeof(v.Iov)},
-					{Name: "msg_iovlen", GoName: "Iovlen", Offset: abicheck.Offset(&v, &v.Iovlen), Size: unsafe.Sizeof(v.Iovlen)},
-					{Name: "msg_control", GoName: "Control", Offset: abicheck.Offset(&v, &v.Control), Size: unsafe.Sizeof(v.Control)},
-					{Name: "msg_controllen", GoName: "Controllen", Offset: abicheck.Offset(&v, &v.Controllen), Size: unsafe.Sizeof(v.Controllen)},
-					{Name: "msg_flags", GoName: "Flags", Offset: abicheck.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
+				return compare.Struct{Name: "msghdr", GoType: "unix.Msghdr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "msg_name", GoName: "Name", Offset: compare.Offset(&v, &v.Name), Size: unsafe.Sizeof(v.Name)},
+					{Name: "msg_namelen", GoName: "Namelen", Offset: compare.Offset(&v, &v.Namelen), Size: unsafe.Sizeof(v.Namelen)},
+					{Name: "msg_iov", GoName: "Iov", Offset: compare.Offset(&v, &v.Iov), Size: unsafe.Sizeof(v.Iov)},
+					{Name: "msg_iovlen", GoName: "Iovlen", Offset: compare.Offset(&v, &v.Iovlen), Size: unsafe.Sizeof(v.Iovlen)},
+					{Name: "msg_control", GoName: "Control", Offset: compare.Offset(&v, &v.Control), Size: unsafe.Sizeof(v.Control)},
+					{Name: "msg_controllen", GoName: "Controllen", Offset: compare.Offset(&v, &v.Controllen), Size: unsafe.Sizeof(v.Controllen)},
+					{Name: "msg_flags", GoName: "Flags", Offset: compare.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.OpenHow
-				return abicheck.Struct{Name: "open_how", GoType: "unix.OpenHow", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "flags", GoName: "Flags", Offset: abicheck.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
-					{Name: "mode", GoName: "Mode", Offset: abicheck.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
-					{Name: "resolve", GoName: "Resolve", Offset: abicheck.Offset(&v, &v.Resolve), Size: unsafe.Sizeof(v.Resolve)},
+				return compare.Struct{Name: "open_how", GoType: "unix.OpenHow", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "flags", GoName: "Flags", Offset: compare.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
+					{Name: "mode", GoName: "Mode", Offset: compare.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
+					{Name: "resolve", GoName: "Resolve", Offset: compare.Offset(&v, &v.Resolve), Size: unsafe.Sizeof(v.Resolve)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.PollFd
-				return abicheck.Struct{Name: "pollfd", GoType: "unix.PollFd", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "fd", GoName: "Fd", Offset: abicheck.Offset(&v, &v.Fd), Size: unsafe.Sizeof(v.Fd)},
-					{Name: "events", GoName: "Events", Offset: abicheck.Offset(&v, &v.Events), Size: unsafe.Sizeof(v.Events)},
-					{Name: "revents", GoName: "Revents", Offset: abicheck.Offset(&v, &v.Revents), Size: unsafe.Sizeof(v.Revents)},
+				return compare.Struct{Name: "pollfd", GoType: "unix.PollFd", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "fd", GoName: "Fd", Offset: compare.Offset(&v, &v.Fd), Size: unsafe.Sizeof(v.Fd)},
+					{Name: "events", GoName: "Events", Offset: compare.Offset(&v, &v.Events), Size: unsafe.Sizeof(v.Events)},
+					{Name: "revents", GoName: "Revents", Offset: compare.Offset(&v, &v.Revents), Size: unsafe.Sizeof(v.Revents)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Rlimit
-				return abicheck.Struct{Name: "rlimit", GoType: "unix.Rlimit", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "rlim_cur", GoName: "Cur", Offset: abicheck.Offset(&v, &v.Cur), Size: unsafe.Sizeof(v.Cur)},
-					{Name: "rlim_max", GoName: "Max", Offset: abicheck.Offset(&v, &v.Max), Size: unsafe.Sizeof(v.Max)},
+				return compare.Struct{Name: "rlimit", GoType: "unix.Rlimit", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "rlim_cur", GoName: "Cur", Offset: compare.Offset(&v, &v.Cur), Size: unsafe.Sizeof(v.Cur)},
+					{Name: "rlim_max", GoName: "Max", Offset: compare.Offset(&v, &v.Max), Size: unsafe.Sizeof(v.Max)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Rusage
-				return abicheck.Struct{Name: "rusage", GoType: "unix.Rusage", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "ru_utime", GoName: "Utime", Offset: abicheck.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
-					{Name: "ru_utime.tv_sec", GoName: "Utime.Sec", Offset: abicheck.Offset(&v, &v.Utime.Sec), Size: unsafe.Sizeof(v.Utime.Sec)},
-					{Name: "ru_utime.tv_usec", GoName: "Utime.Usec", Offset: abicheck.Offset(&v, &v.Utime.Usec), Size: unsafe.Sizeof(v.Utime.Usec)},
-					{Name: "ru_stime", GoName: "Stime", Offset: abicheck.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
-					{Name: "ru_stime.tv_sec", GoName: "Stime.Sec", Offset: abicheck.Offset(&v, &v.Stime.Sec), Size: unsafe.Sizeof(v.Stime.Sec)},
-					{Name: "ru_stime.tv_usec", GoName: "Stime.Usec", Offset: abicheck.Offset(&v, &v.Stime.Usec), Size: unsafe.Sizeof(v.Stime.Usec)},
-					{Name: "ru_maxrss", GoName: "Maxrss", Offset: abicheck.Offset(&v, &v.Maxrss), Size: unsafe.Sizeof(v.Maxrss)},
-					{Name: "ru_ixrss", GoName: "Ixrss", Offset: abicheck.Offset(&v, &v.Ixrss), Size: unsafe.Sizeof(v.Ixrss)},
-					{Name: "ru_idrss", GoName: "Idrss", Offset: abicheck.Offset(&v, &v.Idrss), Size: unsafe.Sizeof(v.Idrss)},
-					{Name: "ru_isrss", GoName: "Isrss", Offset: abicheck.Offset(&v, &v.Isrss), Size: unsafe.Sizeof(v.Isrss)},
-					{Name: "ru_minflt", GoName: "Minflt", Offset: abicheck.Offset(&v, &v.Minflt), Size: unsafe.Sizeof(v.Minflt)},
-					{Name: "ru_majflt", GoName: "Majflt", Offset: abicheck.Offset(&v, &v.Majflt), Size: unsafe.Sizeof(v.Majflt)},
-					{Name: "ru_nswap", GoName: "Nswap", Offset: abicheck.Offset(&v, &v.Nswap), Size: unsafe.Sizeof(v.Nswap)},
-					{Name: "ru_inblock", GoName: "Inblock", Offset: abicheck.Offset(&v, &v.Inblock), Size: unsafe.Sizeof(v.Inblock)},
-					{Name: "ru_oublock", GoName: "Oublock", Offset: abicheck.Offset(&v, &v.Oublock), Size: unsafe.Sizeof(v.Oublock)},
-					{Name: "ru_msgsnd", GoName: "Msgsnd", Offset: abicheck.Offset(&v, &v.Msgsnd), Size: unsafe.Sizeof(v.Msgsnd)},
-					{Name: "ru_msgrcv", GoName: "Msgrcv", Offset: abicheck.Offset(&v, &v.Msgrcv), Size: unsafe.Sizeof(v.Msgrcv)},
-					{Name: "ru_nsignals", GoName: "Nsignals", Offset: abicheck.Offset(&v, &v.Nsignals), Size: unsafe.Sizeof(v.Nsignals)},
-					{Name: "ru_nvcsw", GoName: "Nvcsw", Offset: abicheck.Offset(&v, &v.Nvcsw), Size: unsafe.Sizeof(v.Nvcsw)},
-					{Name: "ru_nivcsw", GoName: "Nivcsw", Offset: abicheck.Offset(&v, &v.Nivcsw), Size: unsafe.Sizeof(v.Nivcsw)},
+				return compare.Struct{Name: "rusage", GoType: "unix.Rusage", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "ru_utime", GoName: "Utime", Offset: compare.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
+					{Name: "ru_utime.tv_sec", GoName: "Utime.Sec", Offset: compare.Offset(&v, &v.Utime.Sec), Size: unsafe.Sizeof(v.Utime.Sec)},
+					{Name: "ru_utime.tv_usec", GoName: "Utime.Usec", Offset: compare.Offset(&v, &v.Utime.Usec), Size: unsafe.Sizeof(v.Utime.Usec)},
+					{Name: "ru_stime", GoName: "Stime", Offset: compare.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
+					{Name: "ru_stime.tv_sec", GoName: "Stime.Sec", Offset: compare.Offset(&v, &v.Stime.Sec), Size: unsafe.Sizeof(v.Stime.Sec)},
+					{Name: "ru_stime.tv_usec", GoName: "Stime.Usec", Offset: compare.Offset(&v, &v.Stime.Usec), Size: unsafe.Sizeof(v.Stime.Usec)},
+					{Name: "ru_maxrss", GoName: "Maxrss", Offset: compare.Offset(&v, &v.Maxrss), Size: unsafe.Sizeof(v.Maxrss)},
+					{Name: "ru_ixrss", GoName: "Ixrss", Offset: compare.Offset(&v, &v.Ixrss), Size: unsafe.Sizeof(v.Ixrss)},
+					{Name: "ru_idrss", GoName: "Idrss", Offset: compare.Offset(&v, &v.Idrss), Size: unsafe.Sizeof(v.Idrss)},
+					{Name: "ru_isrss", GoName: "Isrss", Offset: compare.Offset(&v, &v.Isrss), Size: unsafe.Sizeof(v.Isrss)},
+					{Name: "ru_minflt", GoName: "Minflt", Offset: compare.Offset(&v, &v.Minflt), Size: unsafe.Sizeof(v.Minflt)},
+					{Name: "ru_majflt", GoName: "Majflt", Offset: compare.Offset(&v, &v.Majflt), Size: unsafe.Sizeof(v.Majflt)},
+					{Name: "ru_nswap", GoName: "Nswap", Offset: compare.Offset(&v, &v.Nswap), Size: unsafe.Sizeof(v.Nswap)},
+					{Name: "ru_inblock", GoName: "Inblock", Offset: compare.Offset(&v, &v.Inblock), Size: unsafe.Sizeof(v.Inblock)},
+					{Name: "ru_oublock", GoName: "Oublock", Offset: compare.Offset(&v, &v.Oublock), Size: unsafe.Sizeof(v.Oublock)},
+					{Name: "ru_msgsnd", GoName: "Msgsnd", Offset: compare.Offset(&v, &v.Msgsnd), Size: unsafe.Sizeof(v.Msgsnd)},
+					{Name: "ru_msgrcv", GoName: "Msgrcv", Offset: compare.Offset(&v, &v.Msgrcv), Size: unsafe.Sizeof(v.Msgrcv)},
+					{Name: "ru_nsignals", GoName: "Nsignals", Offset: compare.Offset(&v, &v.Nsignals), Size: unsafe.Sizeof(v.Nsignals)},
+					{Name: "ru_nvcsw", GoName: "Nvcsw", Offset: compare.Offset(&v, &v.Nvcsw), Size: unsafe.Sizeof(v.Nvcsw)},
+					{Name: "ru_nivcsw", GoName: "Nivcsw", Offset: compare.Offset(&v, &v.Nivcsw), Size: unsafe.Sizeof(v.Nivcsw)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Siginfo
 				// Not in unix.Siginfo: si_pid, si_timerid, si_addr, si_band, si_call_addr, si_uid, si_overrun, si_status, si_value, si_int, si_ptr, si_addr_lsb, si_fd, si_syscall, si_arch, si_utime, si_lower, si_pkey, si_stime, si_upper.
-				return abicheck.Struct{Name: "siginfo", GoType: "unix.Siginfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "si_signo", GoName: "Signo", Offset: abicheck.Offset(&v, &v.Signo), Size: unsafe.Sizeof(v.Signo)},
-					{Name: "si_errno", GoName: "Errno", Offset: abicheck.Offset(&v, &v.Errno), Size: unsafe.Sizeof(v.Errno)},
-					{Name: "si_code", GoName: "Code", Offset: abicheck.Offset(&v, &v.Code), Size: unsafe.Sizeof(v.Code)},
+				return compare.Struct{Name: "siginfo", GoType: "unix.Siginfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "si_signo", GoName: "Signo", Offset: compare.Offset(&v, &v.Signo), Size: unsafe.Sizeof(v.Signo)},
+					{Name: "si_errno", GoName: "Errno", Offset: compare.Offset(&v, &v.Errno), Size: unsafe.Sizeof(v.Errno)},
+					{Name: "si_code", GoName: "Code", Offset: compare.Offset(&v, &v.Code), Size: unsafe.Sizeof(v.Code)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.SignalfdSiginfo
-				return abicheck.Struct{Name: "signalfd_siginfo", GoType: "unix.SignalfdSiginfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "ssi_signo", GoName: "Signo", Offset: abicheck.Offset(&v, &v.Signo), Size: unsafe.Sizeof(v.Signo)},
-					{Name: "ssi_errno", GoName: "Errno", Offset: abicheck.Offset(&v, &v.Errno), Size: unsafe.Sizeof(v.Errno)},
-					{Name: "ssi_code", GoName: "Code", Offset: abicheck.Offset(&v, &v.Code), Size: unsafe.Sizeof(v.Code)},
-					{Name: "ssi_pid", GoName: "Pid", Offset: abicheck.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
-					{Name: "ssi_uid", GoName: "Uid", Offset: abicheck.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
-					{Name: "ssi_fd", GoName: "Fd", Offset: abicheck.Offset(&v, &v.Fd), Size: unsafe.Sizeof(v.Fd)},
-					{Name: "ssi_tid", GoName: "Tid", Offset: abicheck.Offset(&v, &v.Tid), Size: unsafe.Sizeof(v.Tid)},
-					{Name: "ssi_band", GoName: "Band", Offset: abicheck.Offset(&v, &v.Band), Size: unsafe.Sizeof(v.Band)},
-					{Name: "ssi_overrun", GoName: "Overrun", Offset: abicheck.Offset(&v, &v.Overrun), Size: unsafe.Sizeof(v.Overrun)},
-					{Name: "ssi_trapno", GoName: "Trapno", Offset: abicheck.Offset(&v, &v.Trapno), Size: unsafe.Sizeof(v.Trapno)},
-					{Name: "ssi_status", GoName: "Status", Offset: abicheck.Offset(&v, &v.Status), Size: unsafe.Sizeof(v.Status)},
-					{Name: "ssi_int", GoName: "Int", Offset: abicheck.Offset(&v, &v.Int), Size: unsafe.Sizeof(v.Int)},
-					{Name: "ssi_ptr", GoName: "Ptr", Offset: abicheck.Offset(&v, &v.Ptr), Size: unsafe.Sizeof(v.Ptr)},
-					{Name: "ssi_utime", GoName: "Utime", Offset: abicheck.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
-					{Name: "ssi_stime", GoName: "Stime", Offset: abicheck.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
-					{Name: "ssi_addr", GoName: "Addr", Offset: abicheck.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
-					{Name: "ssi_addr_lsb", GoName: "Addr_lsb", Offset: abicheck.Offset(&v, &v.Addr_lsb), Size: unsafe.Sizeof(v.Addr_lsb)},
-					{Name: "ssi_syscall", GoName: "Syscall", Offset: abicheck.Offset(&v, &v.Syscall), Size: unsafe.Sizeof(v.Syscall)},
-					{Name: "ssi_call_addr", GoName: "Call_addr", Offset: abicheck.Offset(&v, &v.Call_addr), Size: unsafe.Sizeof(v.Call_addr)},
-					{Name: "ssi_arch", GoName: "Arch", Offset: abicheck.Offset(&v, &v.Arch), Size: unsafe.Sizeof(v.Arch)},
+				return compare.Struct{Name: "signalfd_siginfo", GoType: "unix.SignalfdSiginfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "ssi_signo", GoName: "Signo", Offset: compare.Offset(&v, &v.Signo), Size: unsafe.Sizeof(v.Signo)},
+					{Name: "ssi_errno", GoName: "Errno", Offset: compare.Offset(&v, &v.Errno), Size: unsafe.Sizeof(v.Errno)},
+					{Name: "ssi_code", GoName: "Code", Offset: compare.Offset(&v, &v.Code), Size: unsafe.Sizeof(v.Code)},
+					{Name: "ssi_pid", GoName: "Pid", Offset: compare.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
+					{Name: "ssi_uid", GoName: "Uid", Offset: compare.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
+					{Name: "ssi_fd", GoName: "Fd", Offset: compare.Offset(&v, &v.Fd), Size: unsafe.Sizeof(v.Fd)},
+					{Name: "ssi_tid", GoName: "Tid", Offset: compare.Offset(&v, &v.Tid), Size: unsafe.Sizeof(v.Tid)},
+					{Name: "ssi_band", GoName: "Band", Offset: compare.Offset(&v, &v.Band), Size: unsafe.Sizeof(v.Band)},
+					{Name: "ssi_overrun", GoName: "Overrun", Offset: compare.Offset(&v, &v.Overrun), Size: unsafe.Sizeof(v.Overrun)},
+					{Name: "ssi_trapno", GoName: "Trapno", Offset: compare.Offset(&v, &v.Trapno), Size: unsafe.Sizeof(v.Trapno)},
+					{Name: "ssi_status", GoName: "Status", Offset: compare.Offset(&v, &v.Status), Size: unsafe.Sizeof(v.Status)},
+					{Name: "ssi_int", GoName: "Int", Offset: compare.Offset(&v, &v.Int), Size: unsafe.Sizeof(v.Int)},
+					{Name: "ssi_ptr", GoName: "Ptr", Offset: compare.Offset(&v, &v.Ptr), Size: unsafe.Sizeof(v.Ptr)},
+					{Name: "ssi_utime", GoName: "Utime", Offset: compare.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
+					{Name: "ssi_stime", GoName: "Stime", Offset: compare.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
+					{Name: "ssi_addr", GoName: "Addr", Offset: compare.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
+					{Name: "ssi_addr_lsb", GoName: "Addr_lsb", Offset: compare.Offset(&v, &v.Addr_lsb), Size: unsafe.Sizeof(v.Addr_lsb)},
+					{Name: "ssi_syscall", GoName: "Syscall", Offset: compare.Offset(&v, &v.Syscall), Size: unsafe.Sizeof(v.Syscall)},
+					{Name: "ssi_call_addr", GoName: "Call_addr", Offset: compare.Offset(&v, &v.Call_addr), Size: unsafe.Sizeof(v.Call_addr)},
+					{Name: "ssi_arch", GoName: "Arch", Offset: compare.Offset(&v, &v.Arch), Size: unsafe.Sizeof(v.Arch)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.RawSockaddr
-				return abicheck.Struct{Name: "sockaddr", GoType: "unix.RawSockaddr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sa_family", GoName: "Family", Offset: abicheck.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
-					{Name: "sa_data", GoName: "Data", Offset: abicheck.Offset(&v, &v.Data), Size: unsafe.Sizeof(v.Data)},
+				return compare.Struct{Name: "sockaddr", GoType: "unix.RawSockaddr", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sa_family", GoName: "Family", Offset: compare.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
+					{Name: "sa_data", GoName: "Data", Offset: compare.Offset(&v, &v.Data), Size: unsafe.Sizeof(v.Data)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.RawSockaddrInet4
 				// Not in unix.RawSockaddrInet4: sin_addr.s_addr.
-				return abicheck.Struct{Name: "sockaddr_in", GoType: "unix.RawSockaddrInet4", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sin_family", GoName: "Family", Offset: abicheck.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
-					{Name: "sin_port", GoName: "Port", Offset: abicheck.Offset(&v, &v.Port), Size: unsafe.Sizeof(v.Port)},
-					{Name: "sin_addr", GoName: "Addr", Offset: abicheck.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
-					{Name: "sin_zero", GoName: "Zero", Offset: abicheck.Offset(&v, &v.Zero), Size: unsafe.Sizeof(v.Zero)},
+				return compare.Struct{Name: "sockaddr_in", GoType: "unix.RawSockaddrInet4", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sin_family", GoName: "Family", Offset: compare.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
+					{Name: "sin_port", GoName: "Port", Offset: compare.Offset(&v, &v.Port), Size: unsafe.Sizeof(v.Port)},
+					{Name: "sin_addr", GoName: "Addr", Offset: compare.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
+					{Name: "sin_zero", GoName: "Zero", Offset: compare.Offset(&v, &v.Zero), Size: unsafe.Sizeof(v.Zero)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.RawSockaddrInet6
-				return abicheck.Struct{Name: "sockaddr_in6", GoType: "unix.RawSockaddrInet6", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sin6_family", GoName: "Family", Offset: abicheck.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
-					{Name: "sin6_port", GoName: "Port", Offset: abicheck.Offset(&v, &v.Port), Size: unsafe.Sizeof(v.Port)},
-					{Name: "sin6_flowinfo", GoName: "Flowinfo", Offset: abicheck.Offset(&v, &v.Flowinfo), Size: unsafe.Sizeof(v.Flowinfo)},
-					{Name: "sin6_addr", GoName: "Addr", Offset: abicheck.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
-					{Name: "sin6_scope_id", GoName: "Scope_id", Offset: abicheck.Offset(&v, &v.Scope_id), Size: unsafe.Sizeof(v.Scope_id)},
+				return compare.Struct{Name: "sockaddr_in6", GoType: "unix.RawSockaddrInet6", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sin6_family", GoName: "Family", Offset: compare.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
+					{Name: "sin6_port", GoName: "Port", Offset: compare.Offset(&v, &v.Port), Size: unsafe.Sizeof(v.Port)},
+					{Name: "sin6_flowinfo", GoName: "Flowinfo", Offset: compare.Offset(&v, &v.Flowinfo), Size: unsafe.Sizeof(v.Flowinfo)},
+					{Name: "sin6_addr", GoName: "Addr", Offset: compare.Offset(&v, &v.Addr), Size: unsafe.Sizeof(v.Addr)},
+					{Name: "sin6_scope_id", GoName: "Scope_id", Offset: compare.Offset(&v, &v.Scope_id), Size: unsafe.Sizeof(v.Scope_id)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.RawSockaddrUnix
-				return abicheck.Struct{Name: "sockaddr_un", GoType: "unix.RawSockaddrUnix", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sun_family", GoName: "Family", Offset: abicheck.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
-					{Name: "sun_path", GoName: "Path", Offset: abicheck.Offset(&v, &v.Path), Size: unsafe.Sizeof(v.Path)},
+				return compare.Struct{Name: "sockaddr_un", GoType: "unix.RawSockaddrUnix", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sun_family", GoName: "Family", Offset: compare.Offset(&v, &v.Family), Size: unsafe.Sizeof(v.Family)},
+					{Name: "sun_path", GoName: "Path", Offset: compare.Offset(&v, &v.Path), Size: unsafe.Sizeof(v.Path)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Stat_t
-				return abicheck.Struct{Name: "stat", GoType: "unix.Stat_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "st_dev", GoName: "Dev", Offset: abicheck.Offset(&v, &v.Dev), Size: unsafe.Sizeof(v.Dev)},
-					{Name: "st_ino", GoName: "Ino", Offset: abicheck.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
-					{Name: "st_nlink", GoName: "Nlink", Offset: abicheck.Offset(&v, &v.Nlink), Size: unsafe.Sizeof(v.Nlink)},
-					{Name: "st_mode", GoName: "Mode", Offset: abicheck.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
-					{Name: "st_uid", GoName: "Uid", Offset: abicheck.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
-					{Name: "st_gid", GoName: "Gid", Offset: abicheck.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
-					{Name: "st_rdev", GoName: "Rdev", Offset: abicheck.Offset(&v, &v.Rdev), Size: unsafe.Sizeof(v.Rdev)},
-					{Name: "st_size", GoName: "Size", Offset: abicheck.Offset(&v, &v.Size), Size: unsafe.Sizeof(v.Size)},
-					{Name: "st_blksize", GoName: "Blksize", Offset: abicheck.Offset(&v, &v.Blksize), Size: unsafe.Sizeof(v.Blksize)},
-					{Name: "st_blocks", GoName: "Blocks", Offset: abicheck.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
-					{Name: "st_atim", GoName: "Atim", Offset: abicheck.Offset(&v, &v.Atim), Size: unsafe.Sizeof(v.Atim)},
-					{Name: "st_atim.tv_sec", GoName: "Atim.Sec", Offset: abicheck.Offset(&v, &v.Atim.Sec), Size: unsafe.Sizeof(v.Atim.Sec)},
-					{Name: "st_atim.tv_nsec", GoName: "Atim.Nsec", Offset: abicheck.Offset(&v, &v.Atim.Nsec), Size: unsafe.Sizeof(v.Atim.Nsec)},
-					{Name: "st_mtim", GoName: "Mtim", Offset: abicheck.Offset(&v, &v.Mtim), Size: unsafe.Sizeof(v.Mtim)},
-					{Name: "st_mtim.tv_sec", GoName: "Mtim.Sec", Offset: abicheck.Offset(&v, &v.Mtim.Sec), Size: unsafe.Sizeof(v.Mtim.Sec)},
-					{Name: "st_mtim.tv_nsec", GoName: "Mtim.Nsec", Offset: abicheck.Offset(&v, &v.Mtim.Nsec), Size: unsafe.Sizeof(v.Mtim.Nsec)},
-					{Name: "st_ctim", GoName: "Ctim", Offset: abicheck.Offset(&v, &v.Ctim), Size: unsafe.Sizeof(v.Ctim)},
-					{Name: "st_ctim.tv_sec", GoName: "Ctim.Sec", Offset: abicheck.Offset(&v, &v.Ctim.Sec), Size: unsafe.Sizeof(v.Ctim.Sec)},
-					{Name: "st_ctim.tv_nsec", GoName: "Ctim.Nsec", Offset: abicheck.Offset(&v, &v.Ctim.Nsec), Size: unsafe.Sizeof(v.Ctim.Nsec)},
+				return compare.Struct{Name: "stat", GoType: "unix.Stat_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "st_dev", GoName: "Dev", Offset: compare.Offset(&v, &v.Dev), Size: unsafe.Sizeof(v.Dev)},
+					{Name: "st_ino", GoName: "Ino", Offset: compare.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
+					{Name: "st_nlink", GoName: "Nlink", Offset: compare.Offset(&v, &v.Nlink), Size: unsafe.Sizeof(v.Nlink)},
+					{Name: "st_mode", GoName: "Mode", Offset: compare.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
+					{Name: "st_uid", GoName: "Uid", Offset: compare.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
+					{Name: "st_gid", GoName: "Gid", Offset: compare.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
+					{Name: "st_rdev", GoName: "Rdev", Offset: compare.Offset(&v, &v.Rdev), Size: unsafe.Sizeof(v.Rdev)},
+					{Name: "st_size", GoName: "Size", Offset: compare.Offset(&v, &v.Size), Size: unsafe.Sizeof(v.Size)},
+					{Name: "st_blksize", GoName: "Blksize", Offset: compare.Offset(&v, &v.Blksize), Size: unsafe.Sizeof(v.Blksize)},
+					{Name: "st_blocks", GoName: "Blocks", Offset: compare.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
+					{Name: "st_atim", GoName: "Atim", Offset: compare.Offset(&v, &v.Atim), Size: unsafe.Sizeof(v.Atim)},
+					{Name: "st_atim.tv_sec", GoName: "Atim.Sec", Offset: compare.Offset(&v, &v.Atim.Sec), Size: unsafe.Sizeof(v.Atim.Sec)},
+					{Name: "st_atim.tv_nsec", GoName: "Atim.Nsec", Offset: compare.Offset(&v, &v.Atim.Nsec), Size: unsafe.Sizeof(v.Atim.Nsec)},
+					{Name: "st_mtim", GoName: "Mtim", Offset: compare.Offset(&v, &v.Mtim), Size: unsafe.Sizeof(v.Mtim)},
+					{Name: "st_mtim.tv_sec", GoName: "Mtim.Sec", Offset: compare.Offset(&v, &v.Mtim.Sec), Size: unsafe.Sizeof(v.Mtim.Sec)},
+					{Name: "st_mtim.tv_nsec", GoName: "Mtim.Nsec", Offset: compare.Offset(&v, &v.Mtim.Nsec), Size: unsafe.Sizeof(v.Mtim.Nsec)},
+					{Name: "st_ctim", GoName: "Ctim", Offset: compare.Offset(&v, &v.Ctim), Size: unsafe.Sizeof(v.Ctim)},
+					{Name: "st_ctim.tv_sec", GoName: "Ctim.Sec", Offset: compare.Offset(&v, &v.Ctim.Sec), Size: unsafe.Sizeof(v.Ctim.Sec)},
+					{Name: "st_ctim.tv_nsec", GoName: "Ctim.Nsec", Offset: compare.Offset(&v, &v.Ctim.Nsec), Size: unsafe.Sizeof(v.Ctim.Nsec)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Statfs_t
-				return abicheck.Struct{Name: "statfs", GoType: "unix.Statfs_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "f_type", GoName: "Type", Offset: abicheck.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
-					{Name: "f_bsize", GoName: "Bsize", Offset: abicheck.Offset(&v, &v.Bsize), Size: unsafe.Sizeof(v.Bsize)},
-					{Name: "f_blocks", GoName: "Blocks", Offset: abicheck.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
-					{Name: "f_bfree", GoName: "Bfree", Offset: abicheck.Offset(&v, &v.Bfree), Size: unsafe.Sizeof(v.Bfree)},
-					{Name: "f_bavail", GoName: "Bavail", Offset: abicheck.Offset(&v, &v.Bavail), Size: unsafe.Sizeof(v.Bavail)},
-					{Name: "f_files", GoName: "Files", Offset: abicheck.Offset(&v, &v.Files), Size: unsafe.Sizeof(v.Files)},
-					{Name: "f_ffree", GoName: "Ffree", Offset: abicheck.Offset(&v, &v.Ffree), Size: unsafe.Sizeof(v.Ffree)},
-					{Name: "f_fsid", GoName: "Fsid", Offset: abicheck.Offset(&v, &v.Fsid), Size: unsafe.Sizeof(v.Fsid)},
-					{Name: "f_namelen", GoName: "Namelen", Offset: abicheck.Offset(&v, &v.Namelen), Size: unsafe.Sizeof(v.Namelen)},
-					{Name: "f_frsize", GoName: "Frsize", Offset: abicheck.Offset(&v, &v.Frsize), Size: unsafe.Sizeof(v.Frsize)},
-					{Name: "f_flags", GoName: "Flags", Offset: abicheck.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
-					{Name: "f_spare", GoName: "Spare", Offset: abicheck.Offset(&v, &v.Spare), Size: unsafe.Sizeof(v.Spare)},
+				return compare.Struct{Name: "statfs", GoType: "unix.Statfs_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "f_type", GoName: "Type", Offset: compare.Offset(&v, &v.Type), Size: unsafe.Sizeof(v.Type)},
+					{Name: "f_bsize", GoName: "Bsize", Offset: compare.Offset(&v, &v.Bsize), Size: unsafe.Sizeof(v.Bsize)},
+					{Name: "f_blocks", GoName: "Blocks", Offset: compare.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
+					{Name: "f_bfree", GoName: "Bfree", Offset: compare.Offset(&v, &v.Bfree), Size: unsafe.Sizeof(v.Bfree)},
+					{Name: "f_bavail", GoName: "Bavail", Offset: compare.Offset(&v, &v.Bavail), Size: unsafe.Sizeof(v.Bavail)},
+					{Name: "f_files", GoName: "Files", Offset: compare.Offset(&v, &v.Files), Size: unsafe.Sizeof(v.Files)},
+					{Name: "f_ffree", GoName: "Ffree", Offset: compare.Offset(&v, &v.Ffree), Size: unsafe.Sizeof(v.Ffree)},
+					{Name: "f_fsid", GoName: "Fsid", Offset: compare.Offset(&v, &v.Fsid), Size: unsafe.Sizeof(v.Fsid)},
+					{Name: "f_namelen", GoName: "Namelen", Offset: compare.Offset(&v, &v.Namelen), Size: unsafe.Sizeof(v.Namelen)},
+					{Name: "f_frsize", GoName: "Frsize", Offset: compare.Offset(&v, &v.Frsize), Size: unsafe.Sizeof(v.Frsize)},
+					{Name: "f_flags", GoName: "Flags", Offset: compare.Offset(&v, &v.Flags), Size: unsafe.Sizeof(v.Flags)},
+					{Name: "f_spare", GoName: "Spare", Offset: compare.Offset(&v, &v.Spare), Size: unsafe.Sizeof(v.Spare)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Statx_t
-				return abicheck.Struct{Name: "statx", GoType: "unix.Statx_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "stx_mask", GoName: "Mask", Offset: abicheck.Offset(&v, &v.Mask), Size: unsafe.Sizeof(v.Mask)},
-					{Name: "stx_blksize", GoName: "Blksize", Offset: abicheck.Offset(&v, &v.Blksize), Size: unsafe.Sizeof(v.Blksize)},
-					{Name: "stx_attributes", GoName: "Attributes", Offset: abicheck.Offset(&v, &v.Attributes), Size: unsafe.Sizeof(v.Attributes)},
-					{Name: "stx_nlink", GoName: "Nlink", Offset: abicheck.Offset(&v, &v.Nlink), Size: unsafe.Sizeof(v.Nlink)},
-					{Name: "stx_uid", GoName: "Uid", Offset: abicheck.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
-					{Name: "stx_gid", GoName: "Gid", Offset: abicheck.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
-					{Name: "stx_mode", GoName: "Mode", Offset: abicheck.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
-					{Name: "stx_ino", GoName: "Ino", Offset: abicheck.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
-					{Name: "stx_size", GoName: "Size", Offset: abicheck.Offset(&v, &v.Size), Size: unsafe.Sizeof(v.Size)},
-					{Name: "stx_blocks", GoName: "Blocks", Offset: abicheck.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
-					{Name: "stx_attributes_mask", GoName: "Attributes_mask", Offset: abicheck.Offset(&v, &v.Attributes_mask), Size: unsafe.Sizeof(v.Attributes_mask)},
-					{Name: "stx_atime", GoName: "Atime", Offset: abicheck.Offset(&v, &v.Atime), Size: unsafe.Sizeof(v.Atime)},
-					{Name: "stx_atime.tv_sec", GoName: "Atime.Sec", Offset: abicheck.Offset(&v, &v.Atime.Sec), Size: unsafe.Sizeof(v.Atime.Sec)},
-					{Name: "stx_atime.tv_nsec", GoName: "Atime.Nsec", Offset: abicheck.Offset(&v, &v.Atime.Nsec), Size: unsafe.Sizeof(v.Atime.Nsec)},
-					{Name: "stx_btime", GoName: "Btime", Offset: abicheck.Offset(&v, &v.Btime), Size: unsafe.Sizeof(v.Btime)},
-					{Name: "stx_btime.tv_sec", GoName: "Btime.Sec", Offset: abicheck.Offset(&v, &v.Btime.Sec), Size: unsafe.Sizeof(v.Btime.Sec)},
-					{Name: "stx_btime.tv_nsec", GoName: "Btime.Nsec", Offset: abicheck.Offset(&v, &v.Btime.Nsec), Size: unsafe.Sizeof(v.Btime.Nsec)},
-					{Name: "stx_ctime", GoName: "Ctime", Offset: abicheck.Offset(&v, &v.Ctime), Size: unsafe.Sizeof(v.Ctime)},
-					{Name: "stx_ctime.tv_sec", GoName: "Ctime.Sec", Offset: abicheck.Offset(&v, &v.Ctime.Sec), Size: unsafe.Sizeof(v.Ctime.Sec)},
-					{Name: "stx_ctime.tv_nsec", GoName: "Ctime.Nsec", Offset: abicheck.Offset(&v, &v.Ctime.Nsec), Size: unsafe.Sizeof(v.Ctime.Nsec)},
-					{Name: "stx_mtime", GoName: "Mtime", Offset: abicheck.Offset(&v, &v.Mtime), Size: unsafe.Sizeof(v.Mtime)},
-					{Name: "stx_mtime.tv_sec", GoName: "Mtime.Sec", Offset: abicheck.Offset(&v, &v.Mtime.Sec), Size: unsafe.Sizeof(v.Mtime.Sec)},
-					{Name: "stx_mtime.tv_nsec", GoName: "Mtime.Nsec", Offset: abicheck.Offset(&v, &v.Mtime.Nsec), Size: unsafe.Sizeof(v.Mtime.Nsec)},
-					{Name: "stx_rdev_major", GoName: "Rdev_major", Offset: abicheck.Offset(&v, &v.Rdev_major), Size: unsafe.Sizeof(v.Rdev_major)},
-					{Name: "stx_rdev_minor", GoName: "Rdev_minor", Offset: abicheck.Offset(&v, &v.Rdev_minor), Size: unsafe.Sizeof(v.Rdev_minor)},
-					{Name: "stx_dev_major", GoName: "Dev_major", Offset: abicheck.Offset(&v, &v.Dev_major), Size: unsafe.Sizeof(v.Dev_major)},
-					{Name: "stx_dev_minor", GoName: "Dev_minor", Offset: abicheck.Offset(&v, &v.Dev_minor), Size: unsafe.Sizeof(v.Dev_minor)},
-					{Name: "stx_mnt_id", GoName: "Mnt_id", Offset: abicheck.Offset(&v, &v.Mnt_id), Size: unsafe.Sizeof(v.Mnt_id)},
-					{Name: "stx_dio_mem_align", GoName: "Dio_mem_align", Offset: abicheck.Offset(&v, &v.Dio_mem_align), Size: unsafe.Sizeof(v.Dio_mem_align)},
-					{Name: "stx_dio_offset_align", GoName: "Dio_offset_align", Offset: abicheck.Offset(&v, &v.Dio_offset_align), Size: unsafe.Sizeof(v.Dio_offset_align)},
+				return compare.Struct{Name: "statx", GoType: "unix.Statx_t", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "stx_mask", GoName: "Mask", Offset: compare.Offset(&v, &v.Mask), Size: unsafe.Sizeof(v.Mask)},
+					{Name: "stx_blksize", GoName: "Blksize", Offset: compare.Offset(&v, &v.Blksize), Size: unsafe.Sizeof(v.Blksize)},
+					{Name: "stx_attributes", GoName: "Attributes", Offset: compare.Offset(&v, &v.Attributes), Size: unsafe.Sizeof(v.Attributes)},
+					{Name: "stx_nlink", GoName: "Nlink", Offset: compare.Offset(&v, &v.Nlink), Size: unsafe.Sizeof(v.Nlink)},
+					{Name: "stx_uid", GoName: "Uid", Offset: compare.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
+					{Name: "stx_gid", GoName: "Gid", Offset: compare.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
+					{Name: "stx_mode", GoName: "Mode", Offset: compare.Offset(&v, &v.Mode), Size: unsafe.Sizeof(v.Mode)},
+					{Name: "stx_ino", GoName: "Ino", Offset: compare.Offset(&v, &v.Ino), Size: unsafe.Sizeof(v.Ino)},
+					{Name: "stx_size", GoName: "Size", Offset: compare.Offset(&v, &v.Size), Size: unsafe.Sizeof(v.Size)},
+					{Name: "stx_blocks", GoName: "Blocks", Offset: compare.Offset(&v, &v.Blocks), Size: unsafe.Sizeof(v.Blocks)},
+					{Name: "stx_attributes_mask", GoName: "Attributes_mask", Offset: compare.Offset(&v, &v.Attributes_mask), Size: unsafe.Sizeof(v.Attributes_mask)},
+					{Name: "stx_atime", GoName: "Atime", Offset: compare.Offset(&v, &v.Atime), Size: unsafe.Sizeof(v.Atime)},
+					{Name: "stx_atime.tv_sec", GoName: "Atime.Sec", Offset: compare.Offset(&v, &v.Atime.Sec), Size: unsafe.Sizeof(v.Atime.Sec)},
+					{Name: "stx_atime.tv_nsec", GoName: "Atime.Nsec", Offset: compare.Offset(&v, &v.Atime.Nsec), Size: unsafe.Sizeof(v.Atime.Nsec)},
+					{Name: "stx_btime", GoName: "Btime", Offset: compare.Offset(&v, &v.Btime), Size: unsafe.Sizeof(v.Btime)},
+					{Name: "stx_btime.tv_sec", GoName: "Btime.Sec", Offset: compare.Offset(&v, &v.Btime.Sec), Size: unsafe.Sizeof(v.Btime.Sec)},
+					{Name: "stx_btime.tv_nsec", GoName: "Btime.Nsec", Offset: compare.Offset(&v, &v.Btime.Nsec), Size: unsafe.Sizeof(v.Btime.Nsec)},
+					{Name: "stx_ctime", GoName: "Ctime", Offset: compare.Offset(&v, &v.Ctime), Size: unsafe.Sizeof(v.Ctime)},
+					{Name: "stx_ctime.tv_sec", GoName: "Ctime.Sec", Offset: compare.Offset(&v, &v.Ctime.Sec), Size: unsafe.Sizeof(v.Ctime.Sec)},
+					{Name: "stx_ctime.tv_nsec", GoName: "Ctime.Nsec", Offset: compare.Offset(&v, &v.Ctime.Nsec), Size: unsafe.Sizeof(v.Ctime.Nsec)},
+					{Name: "stx_mtime", GoName: "Mtime", Offset: compare.Offset(&v, &v.Mtime), Size: unsafe.Sizeof(v.Mtime)},
+					{Name: "stx_mtime.tv_sec", GoName: "Mtime.Sec", Offset: compare.Offset(&v, &v.Mtime.Sec), Size: unsafe.Sizeof(v.Mtime.Sec)},
+					{Name: "stx_mtime.tv_nsec", GoName: "Mtime.Nsec", Offset: compare.Offset(&v, &v.Mtime.Nsec), Size: unsafe.Sizeof(v.Mtime.Nsec)},
+					{Name: "stx_rdev_major", GoName: "Rdev_major", Offset: compare.Offset(&v, &v.Rdev_major), Size: unsafe.Sizeof(v.Rdev_major)},
+					{Name: "stx_rdev_minor", GoName: "Rdev_minor", Offset: compare.Offset(&v, &v.Rdev_minor), Size: unsafe.Sizeof(v.Rdev_minor)},
+					{Name: "stx_dev_major", GoName: "Dev_major", Offset: compare.Offset(&v, &v.Dev_major), Size: unsafe.Sizeof(v.Dev_major)},
+					{Name: "stx_dev_minor", GoName: "Dev_minor", Offset: compare.Offset(&v, &v.Dev_minor), Size: unsafe.Sizeof(v.Dev_minor)},
+					{Name: "stx_mnt_id", GoName: "Mnt_id", Offset: compare.Offset(&v, &v.Mnt_id), Size: unsafe.Sizeof(v.Mnt_id)},
+					{Name: "stx_dio_mem_align", GoName: "Dio_mem_align", Offset: compare.Offset(&v, &v.Dio_mem_align), Size: unsafe.Sizeof(v.Dio_mem_align)},
+					{Name: "stx_dio_offset_align", GoName: "Dio_offset_align", Offset: compare.Offset(&v, &v.Dio_offset_align), Size: unsafe.Sizeof(v.Dio_offset_align)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.TCPInfo
-				return abicheck.Struct{Name: "tcp_info", GoType: "unix.TCPInfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "tcpi_state", GoName: "State", Offset: abicheck.Offset(&v, &v.State), Size: unsafe.Sizeof(v.State)},
-					{Name: "tcpi_ca_state", GoName: "Ca_state", Offset: abicheck.Offset(&v, &v.Ca_state), Size: unsafe.Sizeof(v.Ca_state)},
-					{Name: "tcpi_retransmits", GoName: "Retransmits", Offset: abicheck.Offset(&v, &v.Retransmits), Size: unsafe.Sizeof(v.Retransmits)},
-					{Name: "tcpi_probes", GoName: "Probes", Offset: abicheck.Offset(&v, &v.Probes), Size: unsafe.Sizeof(v.Probes)},
-					{Name: "tcpi_backoff", GoName: "Backoff", Offset: abicheck.Offset(&v, &v.Backoff), Size: unsafe.Sizeof(v.Backoff)},
-					{Name: "tcpi_options", GoName: "Options", Offset: abicheck.Offset(&v, &v.Options), Size: unsafe.Sizeof(v.Options)},
-					{Name: "tcpi_rto", GoName: "Rto", Offset: abicheck.Offset(&v, &v.Rto), Size: unsafe.Sizeof(v.Rto)},
-					{Name: "tcpi_ato", GoName: "Ato", Offset: abicheck.Offset(&v, &v.Ato), Size: unsafe.Sizeof(v.Ato)},
-					{Name: "tcpi_snd_mss", GoName: "Snd_mss", Offset: abicheck.Offset(&v, &v.Snd_mss), Size: unsafe.Sizeof(v.Snd_mss)},
-					{Name: "tcpi_rcv_mss", GoName: "Rcv_mss", Offset: abicheck.Offset(&v, &v.Rcv_mss), Size: unsafe.Sizeof(v.Rcv_mss)},
-					{Name: "tcpi_unacked", GoName: "Unacked", Offset: abicheck.Offset(&v, &v.Unacked), Size: unsafe.Sizeof(v.Unacked)},
-					{Name: "tcpi_sacked", GoName: "Sacked", Offset: abicheck.Offset(&v, &v.Sacked), Size: unsafe.Sizeof(v.Sacked)},
-					{Name: "tcpi_lost", GoName: "Lost", Offset: abicheck.Offset(&v, &v.Lost), Size: unsafe.Sizeof(v.Lost)},
-					{Name: "tcpi_retrans", GoName: "Retrans", Offset: abicheck.Offset(&v, &v.Retrans), Size: unsafe.Sizeof(v.Retrans)},
-					{Name: "tcpi_fackets", GoName: "Fackets", Offset: abicheck.Offset(&v, &v.Fackets), Size: unsafe.Sizeof(v.Fackets)},
-					{Name: "tcpi_last_data_sent", GoName: "Last_data_sent", Offset: abicheck.Offset(&v, &v.Last_data_sent), Size: unsafe.Sizeof(v.Last_data_sent)},
-					{Name: "tcpi_last_ack_sent", GoName: "Last_ack_sent", Offset: abicheck.Offset(&v, &v.Last_ack_sent), Size: unsafe.Sizeof(v.Last_ack_sent)},
-					{Name: "tcpi_last_data_recv", GoName: "Last_data_recv", Offset: abicheck.Offset(&v, &v.Last_data_recv), Size: unsafe.Sizeof(v.Last_data_recv)},
-					{Name: "tcpi_last_ack_recv", GoName: "Last_ack_recv", Offset: abicheck.Offset(&v, &v.Last_ack_recv), Size: unsafe.Sizeof(v.Last_ack_recv)},
-					{Name: "tcpi_pmtu", GoName: "Pmtu", Offset: abicheck.Offset(&v, &v.Pmtu), Size: unsafe.Sizeof(v.Pmtu)},
-					{Name: "tcpi_rcv_ssthresh", GoName: "Rcv_ssthresh", Offset: abicheck.Offset(&v, &v.Rcv_ssthresh), Size: unsafe.Sizeof(v.Rcv_ssthresh)},
-					{Name: "tcpi_rtt", GoName: "Rtt", Offset: abicheck.Offset(&v, &v.Rtt), Size: unsafe.Sizeof(v.Rtt)},
-					{Name: "tcpi_rttvar", GoName: "Rttvar", Offset: abicheck.Offset(&v, &v.Rttvar), Size: unsafe.Sizeof(v.Rttvar)},
-					{Name: "tcpi_snd_ssthresh", GoName: "Snd_ssthresh", Offset: abicheck.Offset(&v, &v.Snd_ssthresh), Size: unsafe.Sizeof(v.Snd_ssthresh)},
-					{Name: "tcpi_snd_cwnd", GoName: "Snd_cwnd", Offset: abicheck.Offset(&v, &v.Snd_cwnd), Size: unsafe.Sizeof(v.Snd_cwnd)},
-					{Name: "tcpi_advmss", GoName: "Advmss", Offset: abicheck.Offset(&v, &v.Advmss), Size: unsafe.Sizeof(v.Advmss)},
-					{Name: "tcpi_reordering", GoName: "Reordering", Offset: abicheck.Offset(&v, &v.Reordering), Size: unsafe.Sizeof(v.Reordering)},
-					{Name: "tcpi_rcv_rtt", GoName: "Rcv_rtt", Offset: abicheck.Offset(&v, &v.Rcv_rtt), Size: unsafe.Sizeof(v.Rcv_rtt)},
-					{Name: "tcpi_rcv_space", GoName: "Rcv_space", Offset: abicheck.Offset(&v, &v.Rcv_space), Size: unsafe.Sizeof(v.Rcv_space)},
-					{Name: "tcpi_total_retrans", GoName: "Total_retrans", Offset: abicheck.Offset(&v, &v.Total_retrans), Size: unsafe.Sizeof(v.Total_retrans)},
-					{Name: "tcpi_pacing_rate", GoName: "Pacing_rate", Offset: abicheck.Offset(&v, &v.Pacing_rate), Size: unsafe.Sizeof(v.Pacing_rate)},
-					{Name: "tcpi_max_pacing_rate", GoName: "Max_pacing_rate", Offset: abicheck.Offset(&v, &v.Max_pacing_rate), Size: unsafe.Sizeof(v.Max_pacing_rate)},
-					{Name: "tcpi_bytes_acked", GoName: "Bytes_acked", Offset: abicheck.Offset(&v, &v.Bytes_acked), Size: unsafe.Sizeof(v.Bytes_acked)},
-					{Name: "tcpi_bytes_received", GoName: "Bytes_received", Offset: abicheck.Offset(&v, &v.Bytes_received), Size: unsafe.Sizeof(v.Bytes_received)},
-					{Name: "tcpi_segs_out", GoName: "Segs_out", Offset: abicheck.Offset(&v, &v.Segs_out), Size: unsafe.Sizeof(v.Segs_out)},
-					{Name: "tcpi_segs_in", GoName: "Segs_in", Offset: abicheck.Offset(&v, &v.Segs_in), Size: unsafe.Sizeof(v.Segs_in)},
-					{Name: "tcpi_notsent_bytes", GoName: "Notsent_bytes", Offset: abicheck.Offset(&v, &v.Notsent_bytes), Size: unsafe.Sizeof(v.Notsent_bytes)},
-					{Name: "tcpi_min_rtt", GoName: "Min_rtt", Offset: abicheck.Offset(&v, &v.Min_rtt), Size: unsafe.Sizeof(v.Min_rtt)},
-					{Name: "tcpi_data_segs_in", GoName: "Data_segs_in", Offset: abicheck.Offset(&v, &v.Data_segs_in), Size: unsafe.Sizeof(v.Data_segs_in)},
-					{Name: "tcpi_data_segs_out", GoName: "Data_segs_out", Offset: abicheck.Offset(&v, &v.Data_segs_out), Size: unsafe.Sizeof(v.Data_segs_out)},
-					{Name: "tcpi_delivery_rate", GoName: "Delivery_rate", Offset: abicheck.Offset(&v, &v.Delivery_rate), Size: unsafe.Sizeof(v.Delivery_rate)},
-					{Name: "tcpi_busy_time", GoName: "Busy_time", Offset: abicheck.Offset(&v, &v.Busy_time), Size: unsafe.Sizeof(v.Busy_time)},
-					{Name: "tcpi_rwnd_limited", GoName: "Rwnd_limited", Offset: abicheck.Offset(&v, &v.Rwnd_limited), Size: unsafe.Sizeof(v.Rwnd_limited)},
-					{Name: "tcpi_sndbuf_limited", GoName: "Sndbuf_limited", Offset: abicheck.Offset(&v, &v.Sndbuf_limited), Size: unsafe.Sizeof(v.Sndbuf_limited)},
-					{Name: "tcpi_delivered", GoName: "Delivered", Offset: abicheck.Offset(&v, &v.Delivered), Size: unsafe.Sizeof(v.Delivered)},
-					{Name: "tcpi_delivered_ce", GoName: "Delivered_ce", Offset: abicheck.Offset(&v, &v.Delivered_ce), Size: unsafe.Sizeof(v.Delivered_ce)},
-					{Name: "tcpi_bytes_sent", GoName: "Bytes_sent", Offset: abicheck.Offset(&v, &v.Bytes_sent), Size: unsafe.Sizeof(v.Bytes_sent)},
-					{Name: "tcpi_bytes_retrans", GoName: "Bytes_retrans", Offset: abicheck.Offset(&v, &v.Bytes_retrans), Size: unsafe.Sizeof(v.Bytes_retrans)},
-					{Name: "tcpi_dsack_dups", GoName: "Dsack_dups", Offset: abicheck.Offset(&v, &v.Dsack_dups), Size: unsafe.Sizeof(v.Dsack_dups)},
-					{Name: "tcpi_reord_seen", GoName: "Reord_seen", Offset: abicheck.Offset(&v, &v.Reord_seen), Size: unsafe.Sizeof(v.Reord_seen)},
-					{Name: "tcpi_rcv_ooopack", GoName: "Rcv_ooopack", Offset: abicheck.Offset(&v, &v.Rcv_ooopack), Size: unsafe.Sizeof(v.Rcv_ooopack)},
-					{Name: "tcpi_snd_wnd", GoName: "Snd_wnd", Offset: abicheck.Offset(&v, &v.Snd_wnd), Size: unsafe.Sizeof(v.Snd_wnd)},
+				return compare.Struct{Name: "tcp_info", GoType: "unix.TCPInfo", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "tcpi_state", GoName: "State", Offset: compare.Offset(&v, &v.State), Size: unsafe.Sizeof(v.State)},
+					{Name: "tcpi_ca_state", GoName: "Ca_state", Offset: compare.Offset(&v, &v.Ca_state), Size: unsafe.Sizeof(v.Ca_state)},
+					{Name: "tcpi_retransmits", GoName: "Retransmits", Offset: compare.Offset(&v, &v.Retransmits), Size: unsafe.Sizeof(v.Retransmits)},
+					{Name: "tcpi_probes", GoName: "Probes", Offset: compare.Offset(&v, &v.Probes), Size: unsafe.Sizeof(v.Probes)},
+					{Name: "tcpi_backoff", GoName: "Backoff", Offset: compare.Offset(&v, &v.Backoff), Size: unsafe.Sizeof(v.Backoff)},
+					{Name: "tcpi_options", GoName: "Options", Offset: compare.Offset(&v, &v.Options), Size: unsafe.Sizeof(v.Options)},
+					{Name: "tcpi_rto", GoName: "Rto", Offset: compare.Offset(&v, &v.Rto), Size: unsafe.Sizeof(v.Rto)},
+					{Name: "tcpi_ato", GoName: "Ato", Offset: compare.Offset(&v, &v.Ato), Size: unsafe.Sizeof(v.Ato)},
+					{Name: "tcpi_snd_mss", GoName: "Snd_mss", Offset: compare.Offset(&v, &v.Snd_mss), Size: unsafe.Sizeof(v.Snd_mss)},
+					{Name: "tcpi_rcv_mss", GoName: "Rcv_mss", Offset: compare.Offset(&v, &v.Rcv_mss), Size: unsafe.Sizeof(v.Rcv_mss)},
+					{Name: "tcpi_unacked", GoName: "Unacked", Offset: compare.Offset(&v, &v.Unacked), Size: unsafe.Sizeof(v.Unacked)},
+					{Name: "tcpi_sacked", GoName: "Sacked", Offset: compare.Offset(&v, &v.Sacked), Size: unsafe.Sizeof(v.Sacked)},
+					{Name: "tcpi_lost", GoName: "Lost", Offset: compare.Offset(&v, &v.Lost), Size: unsafe.Sizeof(v.Lost)},
+					{Name: "tcpi_retrans", GoName: "Retrans", Offset: compare.Offset(&v, &v.Retrans), Size: unsafe.Sizeof(v.Retrans)},
+					{Name: "tcpi_fackets", GoName: "Fackets", Offset: compare.Offset(&v, &v.Fackets), Size: unsafe.Sizeof(v.Fackets)},
+					{Name: "tcpi_last_data_sent", GoName: "Last_data_sent", Offset: compare.Offset(&v, &v.Last_data_sent), Size: unsafe.Sizeof(v.Last_data_sent)},
+					{Name: "tcpi_last_ack_sent", GoName: "Last_ack_sent", Offset: compare.Offset(&v, &v.Last_ack_sent), Size: unsafe.Sizeof(v.Last_ack_sent)},
+					{Name: "tcpi_last_data_recv", GoName: "Last_data_recv", Offset: compare.Offset(&v, &v.Last_data_recv), Size: unsafe.Sizeof(v.Last_data_recv)},
+					{Name: "tcpi_last_ack_recv", GoName: "Last_ack_recv", Offset: compare.Offset(&v, &v.Last_ack_recv), Size: unsafe.Sizeof(v.Last_ack_recv)},
+					{Name: "tcpi_pmtu", GoName: "Pmtu", Offset: compare.Offset(&v, &v.Pmtu), Size: unsafe.Sizeof(v.Pmtu)},
+					{Name: "tcpi_rcv_ssthresh", GoName: "Rcv_ssthresh", Offset: compare.Offset(&v, &v.Rcv_ssthresh), Size: unsafe.Sizeof(v.Rcv_ssthresh)},
+					{Name: "tcpi_rtt", GoName: "Rtt", Offset: compare.Offset(&v, &v.Rtt), Size: unsafe.Sizeof(v.Rtt)},
+					{Name: "tcpi_rttvar", GoName: "Rttvar", Offset: compare.Offset(&v, &v.Rttvar), Size: unsafe.Sizeof(v.Rttvar)},
+					{Name: "tcpi_snd_ssthresh", GoName: "Snd_ssthresh", Offset: compare.Offset(&v, &v.Snd_ssthresh), Size: unsafe.Sizeof(v.Snd_ssthresh)},
+					{Name: "tcpi_snd_cwnd", GoName: "Snd_cwnd", Offset: compare.Offset(&v, &v.Snd_cwnd), Size: unsafe.Sizeof(v.Snd_cwnd)},
+					{Name: "tcpi_advmss", GoName: "Advmss", Offset: compare.Offset(&v, &v.Advmss), Size: unsafe.Sizeof(v.Advmss)},
+					{Name: "tcpi_reordering", GoName: "Reordering", Offset: compare.Offset(&v, &v.Reordering), Size: unsafe.Sizeof(v.Reordering)},
+					{Name: "tcpi_rcv_rtt", GoName: "Rcv_rtt", Offset: compare.Offset(&v, &v.Rcv_rtt), Size: unsafe.Sizeof(v.Rcv_rtt)},
+					{Name: "tcpi_rcv_space", GoName: "Rcv_space", Offset: compare.Offset(&v, &v.Rcv_space), Size: unsafe.Sizeof(v.Rcv_space)},
+					{Name: "tcpi_total_retrans", GoName: "Total_retrans", Offset: compare.Offset(&v, &v.Total_retrans), Size: unsafe.Sizeof(v.Total_retrans)},
+					{Name: "tcpi_pacing_rate", GoName: "Pacing_rate", Offset: compare.Offset(&v, &v.Pacing_rate), Size: unsafe.Sizeof(v.Pacing_rate)},
+					{Name: "tcpi_max_pacing_rate", GoName: "Max_pacing_rate", Offset: compare.Offset(&v, &v.Max_pacing_rate), Size: unsafe.Sizeof(v.Max_pacing_rate)},
+					{Name: "tcpi_bytes_acked", GoName: "Bytes_acked", Offset: compare.Offset(&v, &v.Bytes_acked), Size: unsafe.Sizeof(v.Bytes_acked)},
+					{Name: "tcpi_bytes_received", GoName: "Bytes_received", Offset: compare.Offset(&v, &v.Bytes_received), Size: unsafe.Sizeof(v.Bytes_received)},
+					{Name: "tcpi_segs_out", GoName: "Segs_out", Offset: compare.Offset(&v, &v.Segs_out), Size: unsafe.Sizeof(v.Segs_out)},
+					{Name: "tcpi_segs_in", GoName: "Segs_in", Offset: compare.Offset(&v, &v.Segs_in), Size: unsafe.Sizeof(v.Segs_in)},
+					{Name: "tcpi_notsent_bytes", GoName: "Notsent_bytes", Offset: compare.Offset(&v, &v.Notsent_bytes), Size: unsafe.Sizeof(v.Notsent_bytes)},
+					{Name: "tcpi_min_rtt", GoName: "Min_rtt", Offset: compare.Offset(&v, &v.Min_rtt), Size: unsafe.Sizeof(v.Min_rtt)},
+					{Name: "tcpi_data_segs_in", GoName: "Data_segs_in", Offset: compare.Offset(&v, &v.Data_segs_in), Size: unsafe.Sizeof(v.Data_segs_in)},
+					{Name: "tcpi_data_segs_out", GoName: "Data_segs_out", Offset: compare.Offset(&v, &v.Data_segs_out), Size: unsafe.Sizeof(v.Data_segs_out)},
+					{Name: "tcpi_delivery_rate", GoName: "Delivery_rate", Offset: compare.Offset(&v, &v.Delivery_rate), Size: unsafe.Sizeof(v.Delivery_rate)},
+					{Name: "tcpi_busy_time", GoName: "Busy_time", Offset: compare.Offset(&v, &v.Busy_time), Size: unsafe.Sizeof(v.Busy_time)},
+					{Name: "tcpi_rwnd_limited", GoName: "Rwnd_limited", Offset: compare.Offset(&v, &v.Rwnd_limited), Size: unsafe.Sizeof(v.Rwnd_limited)},
+					{Name: "tcpi_sndbuf_limited", GoName: "Sndbuf_limited", Offset: compare.Offset(&v, &v.Sndbuf_limited), Size: unsafe.Sizeof(v.Sndbuf_limited)},
+					{Name: "tcpi_delivered", GoName: "Delivered", Offset: compare.Offset(&v, &v.Delivered), Size: unsafe.Sizeof(v.Delivered)},
+					{Name: "tcpi_delivered_ce", GoName: "Delivered_ce", Offset: compare.Offset(&v, &v.Delivered_ce), Size: unsafe.Sizeof(v.Delivered_ce)},
+					{Name: "tcpi_bytes_sent", GoName: "Bytes_sent", Offset: compare.Offset(&v, &v.Bytes_sent), Size: unsafe.Sizeof(v.Bytes_sent)},
+					{Name: "tcpi_bytes_retrans", GoName: "Bytes_retrans", Offset: compare.Offset(&v, &v.Bytes_retrans), Size: unsafe.Sizeof(v.Bytes_retrans)},
+					{Name: "tcpi_dsack_dups", GoName: "Dsack_dups", Offset: compare.Offset(&v, &v.Dsack_dups), Size: unsafe.Sizeof(v.Dsack_dups)},
+					{Name: "tcpi_reord_seen", GoName: "Reord_seen", Offset: compare.Offset(&v, &v.Reord_seen), Size: unsafe.Sizeof(v.Reord_seen)},
+					{Name: "tcpi_rcv_ooopack", GoName: "Rcv_ooopack", Offset: compare.Offset(&v, &v.Rcv_ooopack), Size: unsafe.Sizeof(v.Rcv_ooopack)},
+					{Name: "tcpi_snd_wnd", GoName: "Snd_wnd", Offset: compare.Offset(&v, &v.Snd_wnd), Size: unsafe.Sizeof(v.Snd_wnd)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Timespec
-				return abicheck.Struct{Name: "timespec", GoType: "unix.Timespec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "tv_sec", GoName: "Sec", Offset: abicheck.Offset(&v, &v.Sec), Size: unsafe.Sizeof(v.Sec)},
-					{Name: "tv_nsec", GoName: "Nsec", Offset: abicheck.Offset(&v, &v.Nsec), Size: unsafe.Sizeof(v.Nsec)},
+				return compare.Struct{Name: "timespec", GoType: "unix.Timespec", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "tv_sec", GoName: "Sec", Offset: compare.Offset(&v, &v.Sec), Size: unsafe.Sizeof(v.Sec)},
+					{Name: "tv_nsec", GoName: "Nsec", Offset: compare.Offset(&v, &v.Nsec), Size: unsafe.Sizeof(v.Nsec)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Timeval
-				return abicheck.Struct{Name: "timeval", GoType: "unix.Timeval", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "tv_sec", GoName: "Sec", Offset: abicheck.Offset(&v, &v.Sec), Size: unsafe.Sizeof(v.Sec)},
-					{Name: "tv_usec", GoName: "Usec", Offset: abicheck.Offset(&v, &v.Usec), Size: unsafe.Sizeof(v.Usec)},
+				return compare.Struct{Name: "timeval", GoType: "unix.Timeval", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "tv_sec", GoName: "Sec", Offset: compare.Offset(&v, &v.Sec), Size: unsafe.Sizeof(v.Sec)},
+					{Name: "tv_usec", GoName: "Usec", Offset: compare.Offset(&v, &v.Usec), Size: unsafe.Sizeof(v.Usec)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Tms
-				return abicheck.Struct{Name: "tms", GoType: "unix.Tms", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "tms_utime", GoName: "Utime", Offset: abicheck.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
-					{Name: "tms_stime", GoName: "Stime", Offset: abicheck.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
-					{Name: "tms_cutime", GoName: "Cutime", Offset: abicheck.Offset(&v, &v.Cutime), Size: unsafe.Sizeof(v.Cutime)},
-					{Name: "tms_cstime", GoName: "Cstime", Offset: abicheck.Offset(&v, &v.Cstime), Size: unsafe.Sizeof(v.Cstime)},
+				return compare.Struct{Name: "tms", GoType: "unix.Tms", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "tms_utime", GoName: "Utime", Offset: compare.Offset(&v, &v.Utime), Size: unsafe.Sizeof(v.Utime)},
+					{Name: "tms_stime", GoName: "Stime", Offset: compare.Offset(&v, &v.Stime), Size: unsafe.Sizeof(v.Stime)},
+					{Name: "tms_cutime", GoName: "Cutime", Offset: compare.Offset(&v, &v.Cutime), Size: unsafe.Sizeof(v.Cutime)},
+					{Name: "tms_cstime", GoName: "Cstime", Offset: compare.Offset(&v, &v.Cstime), Size: unsafe.Sizeof(v.Cstime)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Ucred
-				return abicheck.Struct{Name: "ucred", GoType: "unix.Ucred", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "pid", GoName: "Pid", Offset: abicheck.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
-					{Name: "uid", GoName: "Uid", Offset: abicheck.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
-					{Name: "gid", GoName: "Gid", Offset: abicheck.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
+				return compare.Struct{Name: "ucred", GoType: "unix.Ucred", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "pid", GoName: "Pid", Offset: compare.Offset(&v, &v.Pid), Size: unsafe.Sizeof(v.Pid)},
+					{Name: "uid", GoName: "Uid", Offset: compare.Offset(&v, &v.Uid), Size: unsafe.Sizeof(v.Uid)},
+					{Name: "gid", GoName: "Gid", Offset: compare.Offset(&v, &v.Gid), Size: unsafe.Sizeof(v.Gid)},
 				}}
 			}(),
-			func() abicheck.Struct {
+			func() compare.Struct {
 				var v unix.Utsname
-				return abicheck.Struct{Name: "utsname", GoType: "unix.Utsname", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []abicheck.Field{
-					{Name: "sysname", GoName: "Sysname", Offset: abicheck.Offset(&v, &v.Sysname), Size: unsafe.Sizeof(v.Sysname)},
-					{Name: "nodename", GoName: "Nodename", Offset: abicheck.Offset(&v, &v.Nodename), Size: unsafe.Sizeof(v.Nodename)},
-					{Name: "release", GoName: "Release", Offset: abicheck.Offset(&v, &v.Release), Size: unsafe.Sizeof(v.Release)},
-					{Name: "version", GoName: "Version", Offset: abicheck.Offset(&v, &v.Version), Size: unsafe.Sizeof(v.Version)},
-					{Name: "machine", GoName: "Machine", Offset: abicheck.Offset(&v, &v.Machine), Size: unsafe.Sizeof(v.Machine)},
-					{Name: "domainname", GoName: "Domainname", Offset: abicheck.Offset(&v, &v.Domainname), Size: unsafe.Sizeof(v.Domainname)},
+				return compare.Struct{Name: "utsname", GoType: "unix.Utsname", Size: unsafe.Sizeof(v), Align: unsafe.Alignof(v), Fields: []compare.Field{
+					{Name: "sysname", GoName: "Sysname", Offset: compare.Offset(&v, &v.Sysname), Size: unsafe.Sizeof(v.Sysname)},
+					{Name: "nodename", GoName: "Nodename", Offset: compare.Offset(&v, &v.Nodename), Size: unsafe.Sizeof(v.Nodename)},
+					{Name: "release", GoName: "Release", Offset: compare.Offset(&v, &v.Release), Size: unsafe.Sizeof(v.Release)},
+					{Name: "version", GoName: "Version", Offset: compare.Offset(&v, &v.Version), Size: unsafe.Sizeof(v.Version)},
+					{Name: "machine", GoName: "Machine", Offset: compare.Offset(&v, &v.Machine), Size: unsafe.Sizeof(v.Machine)},
+					{Name: "domainname", GoName: "Domainname", Offset: compare.Offset(&v, &v.Domainname), Size: unsafe.Sizeof(v.Domainname)},
 				}}
 			}(),
 		},

@@ -1,0 +1,299 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/anykernel/anykernel/abi"
+)
+
+// xsysSpec configures a table taken from golang.org/x/sys/unix's
+// generated files (zsysnum_*, zerrors_*, ztypes_*), which x/sys generates
+// from each system's own headers. Layouts are computed with go/types for
+// the target's GOARCH, aligned as its C compiler aligns.
+type xsysSpec struct {
+	Why string // why x/sys is the source, for the package comment
+
+	// Prefixes select constants (exported x/sys names) by prefix.
+	Prefixes []string
+	Exclude  []string
+
+	Structs []xstruct
+	// TypePrefix is the C member prefix of nested struct types
+	// ("Timespec": "tv_"), used when a struct member is itself a struct.
+	TypePrefix map[string]string
+
+	// Syscalls are syscalls x/sys lacks, hand-described with their
+	// upstream source cited.
+	Syscalls []abi.Syscall
+	// Consts are constants x/sys lacks, likewise.
+	Consts []abi.Const
+}
+
+// xstruct is one x/sys struct type kept in the table under its C name.
+type xstruct struct {
+	Name   string // table name: "stat"
+	GoType string // "Stat_t"
+	Prefix string // C member prefix: "st_"
+	// Rename maps Go field paths to C member names where the rule
+	// (Prefix + Go name with a lower-case first letter) is wrong; ""
+	// leaves the member out.
+	Rename map[string]string
+}
+
+var bsdConstPrefixes = []string{
+	"O_", "AT_", "F_", "FD_", "LOCK_", "S_I", "SEEK_", "R_OK", "W_OK", "X_OK",
+	"AF_", "PF_", "SOCK_", "SOL_", "SO_", "SCM_", "IPPROTO_", "IP_", "IPV6_", "TCP_",
+	"MSG_", "SHUT_", "POLL", "EVFILT_", "EV_", "NOTE_",
+	"SIG", "SA_", "SS_", "PROT_", "MAP_", "MS_", "MADV_", "MCL_", "MNT_", "ST_",
+	"CLOCK_", "TIMER_", "RLIMIT_", "RLIM_", "RUSAGE_", "PRIO_",
+	"WNOHANG", "WUNTRACED", "WEXITED", "WSTOPPED", "WCONTINUED", "WNOWAIT", "WALL",
+	"DT_", "UTIME_", "NAME_MAX", "PATH_MAX", "IOV_MAX", "CTL_", "KERN_",
+	"TIOC", "ECHO", "ICANON", "ISIG", "VMIN", "VTIME", "B0", "B9600", "B38400", "B115200",
+}
+
+var bsdTypePrefix = map[string]string{
+	"Timespec": "tv_", "Timeval": "tv_", "Fsid": "",
+}
+
+// bsdStructs are the structs of the BSDs and darwin, where x/sys has them.
+func bsdStructs(goos string) []xstruct {
+	stat := xstruct{Name: "stat", GoType: "Stat_t", Prefix: "st_", Rename: map[string]string{"Btim": "st_birthtim"}}
+	if goos == "darwin" {
+		// struct stat with _DARWIN_FEATURE_64_BIT_INODE (stat64, what
+		// fstat64 fills and libSystem's stat is).
+		stat.Rename = map[string]string{
+			"Atim": "st_atimespec", "Mtim": "st_mtimespec", "Ctim": "st_ctimespec", "Btim": "st_birthtimespec",
+		}
+	}
+	ss := []xstruct{
+		stat,
+		{Name: "timespec", GoType: "Timespec", Prefix: "tv_"},
+		{Name: "timeval", GoType: "Timeval", Prefix: "tv_"},
+		{Name: "itimerval", GoType: "Itimerval", Prefix: "it_"},
+		{Name: "rusage", GoType: "Rusage", Prefix: "ru_"},
+		{Name: "rlimit", GoType: "Rlimit", Prefix: "rlim_"},
+		{Name: "flock", GoType: "Flock_t", Prefix: "l_"},
+		{Name: "dirent", GoType: "Dirent", Prefix: "d_"},
+		{Name: "sockaddr", GoType: "RawSockaddr", Prefix: "sa_"},
+		{Name: "sockaddr_in", GoType: "RawSockaddrInet4", Prefix: "sin_"},
+		{Name: "sockaddr_in6", GoType: "RawSockaddrInet6", Prefix: "sin6_"},
+		{Name: "sockaddr_un", GoType: "RawSockaddrUnix", Prefix: "sun_"},
+		{Name: "sockaddr_dl", GoType: "RawSockaddrDatalink", Prefix: "sdl_"},
+		{Name: "linger", GoType: "Linger", Prefix: "l_"},
+		{Name: "iovec", GoType: "Iovec", Prefix: "iov_"},
+		{Name: "ip_mreq", GoType: "IPMreq", Prefix: "imr_"},
+		{Name: "ip_mreqn", GoType: "IPMreqn", Prefix: "imr_"},
+		{Name: "ipv6_mreq", GoType: "IPv6Mreq", Prefix: "ipv6mr_"},
+		{Name: "msghdr", GoType: "Msghdr", Prefix: "msg_"},
+		{Name: "cmsghdr", GoType: "Cmsghdr", Prefix: "cmsg_"},
+		{Name: "kevent", GoType: "Kevent_t"},
+		{Name: "pollfd", GoType: "PollFd"},
+		{Name: "fd_set", GoType: "FdSet", Rename: map[string]string{"Bits": "fds_bits"}},
+		{Name: "termios", GoType: "Termios", Prefix: "c_"},
+		{Name: "winsize", GoType: "Winsize", Prefix: "ws_"},
+		{Name: "xucred", GoType: "Xucred", Prefix: "cr_"},
+	}
+	switch goos {
+	case "netbsd":
+		// x/sys's Statvfs_t is the layout of statvfs1/fstatvfs1/getvfsstat
+		// (356-358): NetBSD 10 calls it struct statvfs90 and gives the
+		// __*statvfs190 calls (483-486) a larger struct statvfs, which
+		// this table does not describe.
+		ss = append(ss, xstruct{Name: "statvfs90", GoType: "Statvfs_t", Prefix: "f_"})
+	case "openbsd":
+		ss = append(ss, xstruct{Name: "statfs", GoType: "Statfs_t", Prefix: "f_", Rename: map[string]string{"Mount_info": "mount_info"}})
+	default:
+		ss = append(ss, xstruct{Name: "statfs", GoType: "Statfs_t", Prefix: "f_"})
+	}
+	return ss
+}
+
+// netbsdSyscalls are the syscalls of NetBSD 8-10 that x/sys's tables
+// (from an older sys/kern/syscalls.master) lack, by their sys/syscall.h
+// names. Source: NetBSD src/sys/kern/syscalls.master, entries 477-486.
+var netbsdSyscalls = []abi.Syscall{
+	{Name: "clock_nanosleep", Nr: 477},
+	{Name: "___lwp_park60", Nr: 478},
+	{Name: "posix_fallocate", Nr: 479},
+	{Name: "fdiscard", Nr: 480},
+	{Name: "wait6", Nr: 481},
+	{Name: "clock_getcpuclockid2", Nr: 482},
+	{Name: "__getvfsstat90", Nr: 483},
+	{Name: "__statvfs190", Nr: 484},
+	{Name: "__fstatvfs190", Nr: 485},
+	{Name: "__fhstatvfs190", Nr: 486},
+}
+
+// netbsdMountArgs hand-describes the mount argument structs the rump
+// backend passes to __mount50, which no Debian header declares. clang
+// --target=<arch>--netbsd lays them out.
+const netbsdMountArgs = `
+/* NetBSD's sys/types.h widths. */
+typedef unsigned long long ino_t;
+typedef long long off_t;
+typedef unsigned int uid_t;
+typedef unsigned int gid_t;
+typedef unsigned int mode_t;
+
+/* src/sys/fs/tmpfs/tmpfs_args.h */
+#define TMPFS_ARGS_VERSION 1
+struct tmpfs_args {
+	int ta_version;
+	ino_t ta_nodes_max;
+	off_t ta_size_max;
+	uid_t ta_root_uid;
+	gid_t ta_root_gid;
+	mode_t ta_root_mode;
+};
+
+/* src/sys/ufs/ufs/ufsmount.h */
+struct ufs_args {
+	char *fspec;
+};
+
+/* src/sys/fs/ptyfs/ptyfs.h */
+#define PTYFS_ARGSVERSION 2
+#define PTYFSMNT_CHROOT 0x01
+struct ptyfs_args {
+	int version;
+	gid_t gid;
+	mode_t mode;
+	int flags;
+};
+
+`
+
+// xsysTarget is a target whose table comes from x/sys.
+func xsysTarget(goos, goarch string, ptr int, spec *xsysSpec, noC, doc string) *target {
+	return &target{
+		GOOS: goos, GOARCH: goarch, Dir: "abi/" + goos + "/" + goarch, PtrSize: ptr, XSys: spec, NoC: noC, Doc: doc,
+	}
+}
+
+var xsysTargets = func() []*target {
+	var ts []*target
+	for _, a := range []struct {
+		arch, triple string
+		ptr          int
+		arg64        abi.Arg64
+	}{
+		{"amd64", "x86_64--netbsd", 8, abi.Arg64Reg},
+		{"386", "i386--netbsd", 4, abi.Arg64Pair},
+		{"arm64", "aarch64--netbsd", 8, abi.Arg64Reg},
+		{"arm", "armv7--netbsdelf-eabihf", 4, abi.Arg64AlignedPair},
+	} {
+		t := xsysTarget("netbsd", a.arch, a.ptr, &xsysSpec{
+			Why:        "no NetBSD headers exist on Debian",
+			Prefixes:   append(append([]string(nil), bsdConstPrefixes...), "TMPFS_", "PTYFS"),
+			Structs:    bsdStructs("netbsd"),
+			TypePrefix: bsdTypePrefix,
+			Syscalls:   netbsdSyscalls,
+		}, "no NetBSD headers on Debian; set RUMP_PREFIX to a rump kernel installation to check against its rumpdefs.h",
+			netbsdDoc(a.arch))
+		t.Arg64 = a.arg64
+		t.CC = []string{"clang", "--target=" + a.triple, "-ffreestanding", "-nostdinc", "-ferror-limit=0", "-gdwarf-4"}
+		t.Packages = []string{"clang"}
+		t.Units = []unit{{Name: "mountargs", Prelude: netbsdMountArgs}}
+		t.Prefixes = []string{"TMPFS_", "PTYFS"}
+		t.Structs = []structSpec{
+			{Name: "tmpfs_args", CType: "struct tmpfs_args", Unit: "mountargs"},
+			{Name: "ufs_args", CType: "struct ufs_args", Unit: "mountargs"},
+			{Name: "ptyfs_args", CType: "struct ptyfs_args", Unit: "mountargs"},
+		}
+		ts = append(ts, t)
+	}
+	for _, goos := range []string{"freebsd", "openbsd", "darwin"} {
+		for _, arch := range []string{"amd64", "arm64"} {
+			ts = append(ts, xsysTarget(goos, arch, 8, &xsysSpec{
+				Why:        "no " + osTitle[goos] + " headers exist on Debian",
+				Prefixes:   bsdConstPrefixes,
+				Structs:    bsdStructs(goos),
+				TypePrefix: bsdTypePrefix,
+			}, "no "+osTitle[goos]+" headers on Debian", bsdDoc(goos, arch)))
+		}
+	}
+	// loong64 is the one Go Linux architecture Debian 12 has no cross
+	// headers for (no linux-libc-dev-loong64-cross).
+	var linuxStructs []xstruct
+	for _, s := range linuxAMD64.Structs {
+		if s.XSys == "" {
+			continue
+		}
+		x := xstruct{Name: s.Name, GoType: s.XSys, Prefix: linuxGoPrefix[s.XSys], Rename: map[string]string{}}
+		for table, goPath := range s.XSysFields {
+			x.Rename[goPath] = table
+		}
+		for goPath, table := range linuxRename[s.XSys] {
+			x.Rename[goPath] = table
+		}
+		linuxStructs = append(linuxStructs, x)
+	}
+	lt := xsysTarget("linux", "loong64", 8, &xsysSpec{
+		Why:        "Debian 12 has no linux-libc-dev-loong64-cross, so no loong64 headers",
+		Prefixes:   linuxConstPrefixes,
+		Exclude:    []string{"SIG_ATOMIC_"},
+		Structs:    linuxStructs,
+		TypePrefix: map[string]string{"Timespec": "tv_", "Timeval": "tv_", "Msghdr": "msg_", "Iovec": "iov_", "StatxTimestamp": "tv_", "Sigval": ""},
+	}, "Debian 12 has no loong64 kernel or C library headers (no linux-libc-dev-loong64-cross)", loong64Doc)
+	ts = append(ts, lt)
+	return ts
+}()
+
+// linuxGoPrefix is the C member prefix of each x/sys Linux struct type.
+var linuxGoPrefix = map[string]string{
+	"Stat_t": "st_", "Statx_t": "stx_", "Statfs_t": "f_", "Timespec": "tv_", "Timeval": "tv_",
+	"ItimerSpec": "it_", "Itimerval": "it_", "RawSockaddr": "sa_", "RawSockaddrInet4": "sin_",
+	"RawSockaddrInet6": "sin6_", "RawSockaddrUnix": "sun_", "Msghdr": "msg_", "Mmsghdr": "msg_",
+	"Iovec": "iov_", "Cmsghdr": "cmsg_", "Linger": "l_", "IPMreq": "imr_", "IPMreqn": "imr_",
+	"IPv6Mreq": "ipv6mr_", "TCPInfo": "tcpi_", "Flock_t": "l_", "Rlimit": "rlim_", "Rusage": "ru_",
+	"Tms": "tms_", "SignalfdSiginfo": "ssi_", "Dirent": "d_", "Sigevent": "sigev_", "Siginfo": "si_",
+}
+
+// linuxRename fixes the C names the prefix rule gets wrong for loong64.
+var linuxRename = map[string]map[string]string{
+	"EpollEvent": {"Fd": "data", "Pad": ""},
+	"Sigset_t":   {"Val": "sig"},
+	"Siginfo":    {"Errno": "si_errno"},
+}
+
+var osTitle = map[string]string{"netbsd": "NetBSD", "freebsd": "FreeBSD", "openbsd": "OpenBSD", "darwin": "macOS"}
+
+func netbsdDoc(arch string) string {
+	return fmt.Sprintf(`// Package %[2]s is the NetBSD ABI on %[1]s as data, the ABI every rump kernel
+// speaks whatever its host: syscall numbers, errnos, constants and struct
+// layouts in Table (ztable.go), generated by build/abigen. No NetBSD
+// headers exist on Debian, so the table comes from golang.org/x/sys/unix's
+// NetBSD files (generated from NetBSD's headers), laid out with go/types
+// for this GOARCH as NetBSD's C compiler aligns. Versioned syscalls keep
+// their NetBSD names ("__fstat50", "__socket30"); the syscalls of NetBSD
+// 8-10 that x/sys lacks and the mount argument structs tmpfs_args,
+// ufs_args and ptyfs_args are hand-described in build/abigen/gen's
+// configuration, citing their NetBSD source files.
+//
+// Regenerate with: go run ./build/abigen -all
+package %[2]s
+`, arch, pkgName(arch))
+}
+
+func bsdDoc(goos, arch string) string {
+	return fmt.Sprintf(`// Package %[1]s is the %[2]s ABI on %[1]s as data: syscall numbers, errnos,
+// constants and struct layouts in Table (ztable.go), generated by
+// build/abigen from golang.org/x/sys/unix's %[3]s files (generated from
+// %[2]s's headers, which Debian lacks), laid out with go/types for this
+// GOARCH.
+//
+// Regenerate with: go run ./build/abigen -all
+package %[1]s
+`, arch, osTitle[goos], goos)
+}
+
+const loong64Doc = `// Package loong64 is the Linux ABI on loongarch64 as data: syscall
+// numbers, errnos, constants and struct layouts in Table (ztable.go),
+// generated by build/abigen. Debian 12 has no loong64 cross headers
+// (no linux-libc-dev-loong64-cross), so unlike the other Linux tables this
+// one comes from golang.org/x/sys/unix's linux/loong64 files, laid out
+// with go/types; there is no C check.
+//
+// Regenerate with: go run ./build/abigen -all
+package loong64
+`
