@@ -35,6 +35,10 @@ type Kernel struct {
 	ready  readyState
 	mem    memState
 	meta   *fmetaState // names, metadata, copying, xattrs (files_path.go)
+	ns     nsState     // namespaces and mounts (ns.go)
+	sec    secState    // seccomp and capabilities (security.go)
+	misc   miscState   // terminals, message queues, AIO, fanotify, ptrace (misc.go)
+	bpf    bpfState    // BPF and perf events (bpf.go)
 }
 
 // noSyscall marks a call the ABI does not have; api answers ENOSYS itself.
@@ -83,6 +87,7 @@ func New(b Backend) (*Kernel, error) {
 	}
 	for _, f := range []func(*Kernel) error{
 		k.files.init, k.socks.init, k.procs.init, k.timers.init, k.ready.init, k.mem.init,
+		k.ns.init, k.sec.init, k.misc.init, k.bpf.init,
 	} {
 		if err := f(k); err != nil {
 			return nil, fmt.Errorf("api: %s/%s: %w", t.OS, t.Arch, err)
