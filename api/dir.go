@@ -68,20 +68,12 @@ func (s *dirState) init(k *Kernel) error {
 // and goroutine shares it, so libraries should prefer *at calls with a
 // directory Fd.
 func (k *Kernel) Chdir(path string) error {
-	var pb pathBuf
-	p, err := pb.cstr("chdir", path)
-	if err != nil {
-		return err
-	}
-	if _, e := k.syscall(sysChdir, uintptr(p), 0, 0, 0, 0, 0); e != 0 {
-		return pathErr("chdir", path, e)
-	}
-	return nil
+	return errOnly(k.pathCall("chdir", sysChdir, path, 0, 0))
 }
 
 // Chdir makes the open directory the current directory of the process
 // (fchdir).
-func (f *Fd) Chdir() error { return f.fdCall(sysFchdir, "fchdir") }
+func (f *Fd) Chdir() error { return errOnly(f.fdCall("fchdir", sysFchdir, 0, 0, 0)) }
 
 // dirGetcwdMax bounds the buffer Getcwd grows to.
 const dirGetcwdMax = 1 << 20
@@ -128,20 +120,12 @@ const direntBatch = 8 << 10
 
 // getdents reads a batch of raw entries into buf.
 func (f *Fd) getdents(buf []byte) (int, error) {
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("getdents64", e)
-	}
+	c := sysGetdents
 	if f.k.files.dir.dirent.size == 0 {
-		f.release()
-		return 0, callErr("getdents64", ENOSYS)
+		c = sysNone // ENOSYS, but a closed f is EBADF first
 	}
-	r, e := f.k.syscall(sysGetdents, n, uintptr(bufPtr(buf)), uintptr(len(buf)), 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("getdents64", e)
-	}
-	return int(r), nil
+	r, err := f.fdBufCall("getdents64", c, bufPtr(buf), uintptr(len(buf)), 0)
+	return int(r), err
 }
 
 // decode reads the entry at the start of b and returns it with its length.

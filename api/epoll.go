@@ -39,9 +39,9 @@ func (k *Kernel) EpollCreate1(flags EpollFlags) (*Epoll, error) {
 	if k.ready.epSize == 0 {
 		return nil, callErr("epoll_create1", ENOSYS)
 	}
-	r, e := k.syscall(sysEpollCreate1, uintptr(fl), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("epoll_create1", e)
+	r, err := k.intCall("epoll_create1", sysEpollCreate1, uintptr(fl), 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return &Epoll{k.newFd(r)}, nil
 }
@@ -56,9 +56,9 @@ func (k *Kernel) EpollCreate(size int) (*Epoll, error) {
 	if k.ready.epSize == 0 {
 		return nil, callErr("epoll_create", ENOSYS)
 	}
-	r, e := k.syscall(sysEpollCreate, uintptr(size), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("epoll_create", e)
+	r, err := k.intCall("epoll_create", sysEpollCreate, uintptr(size), 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return &Epoll{k.newFd(r)}, nil
 }
@@ -116,13 +116,8 @@ func (ep *Epoll) ctl(op int, fd *Fd, events EpollEvents, data uint64) error {
 	var raw [16]byte // struct epoll_event; init checked that it fits
 	s.epEvents.put(raw[:], s.be, ev)
 	s.epData.put(raw[:], s.be, data)
-	en, e := f.acquire()
+	en, n, e := k.acquirePair(f, fd)
 	if e != 0 {
-		return callErr("epoll_ctl", e)
-	}
-	n, e := fd.acquire()
-	if e != 0 {
-		f.release()
 		return callErr("epoll_ctl", e)
 	}
 	_, e = k.syscall(sysEpollCtl, en, c, n, uintptr(unsafe.Pointer(&raw)), 0, 0)
@@ -257,19 +252,12 @@ func (ep *Epoll) pwait(c call, name string, evs []EpollEvent, msec int, timeout 
 		return 0, callErr(name, ENOSYS)
 	}
 	var ss [maxSigset]byte
-	var ssp unsafe.Pointer
-	if mask != nil {
-		if e := k.putSigset(ss[:s.sigsetSize], mask); e != 0 {
-			return 0, callErr(name, e)
-		}
-		ssp = unsafe.Pointer(&ss)
+	ssp, e := k.sigsetArg(&ss, mask)
+	if e != 0 {
+		return 0, callErr(name, e)
 	}
 	var ts [maxTimespec]byte
-	var tsp unsafe.Pointer
-	if timeout != nil {
-		s.putTimespec(ts[:], *timeout)
-		tsp = unsafe.Pointer(&ts)
-	}
+	tsp := s.timespecArg(&ts, timeout)
 	num, e := f.acquire()
 	if e != 0 {
 		return 0, callErr(name, e)

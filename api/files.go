@@ -22,9 +22,8 @@ var (
 
 // fileState is the files family's per-Kernel state.
 type fileState struct {
-	openFlags     *family
-	atFdcwd       uintptr // the ABI's AT_FDCWD
-	fDupfdCloexec uint64
+	openFlags *family
+	atFdcwd   uintptr // the ABI's AT_FDCWD
 
 	stat     layout
 	statFast bool // the ABI's struct stat is rawStatLP64: copy, do not decode
@@ -56,9 +55,6 @@ func (s *fileState) init(k *Kernel) error {
 		return errMissing("AT_FDCWD")
 	}
 	s.atFdcwd = uintptr(v)
-	if s.fDupfdCloexec, ok = k.table.Const("F_DUPFD_CLOEXEC"); !ok {
-		return errMissing("F_DUPFD_CLOEXEC")
-	}
 	l, err := k.layoutOf("stat")
 	if err != nil {
 		return err
@@ -249,19 +245,9 @@ func (k *Kernel) Openat(dir *Fd, path string, flags OpenFlags, mode Mode) (*Fd, 
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: path, Err: err}
 	}
-	var pb pathBuf
-	p, err := pb.cstr("openat", path)
+	r, err := k.atCall("openat", sysOpenat, dir, path, uintptr(fl), uintptr(mode), 0)
 	if err != nil {
 		return nil, err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return nil, pathErr("openat", path, e)
-	}
-	r, e := k.syscall(sysOpenat, d, uintptr(p), uintptr(fl), uintptr(mode), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return nil, pathErr("openat", path, e)
 	}
 	return k.newFd(r), nil
 }
@@ -376,20 +362,9 @@ func (k *Kernel) Fstatat(dir *Fd, path string, st *Stat, flags AtFlags) error {
 	if err != nil {
 		return &fs.PathError{Op: "fstatat", Path: path, Err: err}
 	}
-	var pb pathBuf
-	p, err := pb.cstr("fstatat", path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr("fstatat", path, e)
-	}
 	var raw [statBufSize]byte
-	_, e = k.syscall(sysFstatat, d, uintptr(p), uintptr(unsafe.Pointer(&raw)), uintptr(fl), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr("fstatat", path, e)
+	if _, err := k.atBufCall("fstatat", sysFstatat, dir, path, unsafe.Pointer(&raw), uintptr(fl)); err != nil {
+		return err
 	}
 	k.files.decodeStat(&raw, st)
 	return nil
@@ -400,14 +375,9 @@ var sysFcntl = newCall("fcntl")
 // DupCloexec returns a new descriptor for the same open file, with
 // close-on-exec set (fcntl F_DUPFD_CLOEXEC).
 func (f *Fd) DupCloexec() (*Fd, error) {
-	n, e := f.acquire()
-	if e != 0 {
-		return nil, callErr("fcntl", e)
-	}
-	r, e := f.k.syscall(sysFcntl, n, uintptr(f.k.files.fDupfdCloexec), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return nil, callErr("fcntl", e)
+	r, err := f.fcntl(fioDupfdCloexec, 0)
+	if err != nil {
+		return nil, err
 	}
 	return f.k.newFd(r), nil
 }
@@ -530,16 +500,12 @@ func (k *Kernel) Statx(dir *Fd, path string, flags AtFlags, mask StatxMask, st *
 		return &fs.PathError{Op: "statx", Path: path, Err: err}
 	}
 	var pb pathBuf
-	p, err := pb.cstr("statx", path)
+	p, d, err := k.atArgs("statx", dir, path, &pb)
 	if err != nil {
 		return err
 	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr("statx", path, e)
-	}
 	var raw [statxBufSize]byte
-	_, e = k.syscall(sysStatx, d, uintptr(p), uintptr(fl), uintptr(m), uintptr(unsafe.Pointer(&raw)), 0)
+	_, e := k.syscall(sysStatx, d, uintptr(p), uintptr(fl), uintptr(m), uintptr(unsafe.Pointer(&raw)), 0)
 	k.releaseDir(dir)
 	if e != 0 {
 		return pathErr("statx", path, e)
@@ -671,19 +637,13 @@ func (f *Fd) Statfs(st *Statfs) error {
 	if st == nil {
 		return badArg("fstatfs", "nil *Statfs")
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("fstatfs", e)
-	}
-	if f.k.files.statfs.size == 0 {
-		f.release()
-		return callErr("fstatfs", ENOSYS)
+	c := sysFstatfs
+	if f != nil && f.k.files.statfs.size == 0 {
+		c = sysNone // ENOSYS, but a closed f is EBADF first
 	}
 	var raw [statfsBufSize]byte
-	_, e = f.k.syscall(sysFstatfs, n, uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("fstatfs", e)
+	if _, err := f.fdBufCall("fstatfs", c, unsafe.Pointer(&raw), 0, 0); err != nil {
+		return err
 	}
 	f.k.decodeStatfs(&raw, st)
 	return nil

@@ -28,23 +28,6 @@ type fmIovec struct {
 // vmspliceStackIovs is how many buffers vmsplice takes without allocating.
 const vmspliceStackIovs = 16
 
-// acquirePair acquires two descriptors of k for a call that takes both.
-func (k *Kernel) acquirePair(a, b *Fd) (uintptr, uintptr, Errno) {
-	if a == nil || b == nil || a.k != k || b.k != k {
-		return 0, 0, EBADF
-	}
-	na, e := a.acquire()
-	if e != 0 {
-		return 0, 0, e
-	}
-	nb, e := b.acquire()
-	if e != 0 {
-		a.release()
-		return 0, 0, e
-	}
-	return na, nb, 0
-}
-
 func checkCount(op string, n int) error {
 	if n < 0 {
 		return badArg(op, "negative length "+strconv.Itoa(n))
@@ -76,8 +59,14 @@ func (k *Kernel) CopyFileRange(in *Fd, inOff *int64, out *Fd, outOff *int64, n i
 	if err := checkOff(op, "output offset", outOff); err != nil {
 		return 0, err
 	}
-	// The kernel reads and writes the offsets through pointers: use copies
-	// in this frame, set up before the call.
+	return k.copyRange(op, sysCopyFileRange, in, inOff, out, outOff, n, 0)
+}
+
+// copyRange makes copy_file_range or splice, which take the same arguments:
+// c(in, inOff, out, outOff, n, a6). The kernel reads and advances the
+// offsets through pointers: it gets copies in this frame, set up before the
+// call and copied back after it.
+func (k *Kernel) copyRange(op string, c call, in *Fd, inOff *int64, out *Fd, outOff *int64, n int, a6 uintptr) (int, error) {
 	var io, oo int64
 	var pio, poo unsafe.Pointer
 	if inOff != nil {
@@ -90,7 +79,7 @@ func (k *Kernel) CopyFileRange(in *Fd, inOff *int64, out *Fd, outOff *int64, n i
 	if e != 0 {
 		return 0, callErr(op, e)
 	}
-	r, e := k.syscall(sysCopyFileRange, ni, uintptr(pio), no, uintptr(poo), uintptr(n), 0)
+	r, e := k.syscall(c, ni, uintptr(pio), no, uintptr(poo), uintptr(n), a6)
 	in.release()
 	out.release()
 	if e != 0 {
@@ -170,31 +159,7 @@ func (k *Kernel) Splice(in *Fd, inOff *int64, out *Fd, outOff *int64, n int, fla
 	if err != nil {
 		return 0, err
 	}
-	var io, oo int64
-	var pio, poo unsafe.Pointer
-	if inOff != nil {
-		io, pio = *inOff, unsafe.Pointer(&io)
-	}
-	if outOff != nil {
-		oo, poo = *outOff, unsafe.Pointer(&oo)
-	}
-	ni, no, e := k.acquirePair(in, out)
-	if e != 0 {
-		return 0, callErr(op, e)
-	}
-	r, e := k.syscall(sysSplice, ni, uintptr(pio), no, uintptr(poo), uintptr(n), uintptr(fl))
-	in.release()
-	out.release()
-	if e != 0 {
-		return 0, callErr(op, e)
-	}
-	if inOff != nil {
-		*inOff = io
-	}
-	if outOff != nil {
-		*outOff = oo
-	}
-	return int(r), nil
+	return k.copyRange(op, sysSplice, in, inOff, out, outOff, n, uintptr(fl))
 }
 
 // Tee duplicates up to n bytes from the pipe in into the pipe out without
@@ -271,14 +236,6 @@ func (f *Fd) Vmsplice(bufs [][]byte, flags SpliceFlags) (int, error) {
 	if len(iov) > 0 {
 		piov = unsafe.Pointer(&iov[0])
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr(op, e)
-	}
-	r, e := k.syscall(sysVmsplice, n, uintptr(piov), uintptr(len(iov)), uintptr(fl), 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr(op, e)
-	}
-	return int(r), nil
+	r, err := f.fdBufCall(op, sysVmsplice, piov, uintptr(len(iov)), uintptr(fl))
+	return int(r), err
 }

@@ -170,17 +170,12 @@ func (k *Kernel) offArgs(off int64) (lo, hi uintptr) {
 // close-on-exec set; use Open with O_CLOEXEC where that matters. ABIs
 // without a creat call get the equivalent openat.
 func (k *Kernel) Creat(path string, mode Mode) (*Fd, error) {
-	if k.nr[sysCreat] == noSyscall {
+	if !k.hasCall(sysCreat) {
 		return k.Openat(nil, path, O_WRONLY|O_CREAT|O_TRUNC, mode)
 	}
-	var pb pathBuf
-	p, err := pb.cstr("creat", path)
+	r, err := k.pathCall("creat", sysCreat, path, uintptr(mode), 0)
 	if err != nil {
 		return nil, err
-	}
-	r, e := k.syscall(sysCreat, uintptr(p), uintptr(mode), 0, 0, 0, 0)
-	if e != 0 {
-		return nil, pathErr("creat", path, e)
 	}
 	return k.newFd(r), nil
 }
@@ -218,19 +213,9 @@ func (k *Kernel) Openat2(dir *Fd, path string, how *OpenHow) (*Fd, error) {
 	s.howFlags.put(raw[:], be, fl)
 	s.howMode.put(raw[:], be, uint64(how.Mode))
 	s.howResolve.put(raw[:], be, rs)
-	var pb pathBuf
-	p, err := pb.cstr("openat2", path)
+	r, err := k.atBufCall("openat2", sysOpenat2, dir, path, unsafe.Pointer(&raw), uintptr(s.openHow.size))
 	if err != nil {
 		return nil, err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return nil, pathErr("openat2", path, e)
-	}
-	r, e := k.syscall(sysOpenat2, d, uintptr(p), uintptr(unsafe.Pointer(&raw)), uintptr(s.openHow.size), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return nil, pathErr("openat2", path, e)
 	}
 	return k.newFd(r), nil
 }
@@ -405,16 +390,8 @@ func (f *Fd) Lseek(off int64, whence Whence) (int64, error) {
 	if err != nil {
 		return 0, &fioErr{"lseek", err}
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("lseek", e)
-	}
-	r, e := f.k.syscall(sysLseek, n, uintptr(off), uintptr(w), 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("lseek", e)
-	}
-	return int64(r), nil
+	r, err := f.fdCall("lseek", sysLseek, uintptr(off), uintptr(w), 0)
+	return int64(r), err
 }
 
 // Seek implements io.Seeker: whence is io.SeekStart, io.SeekCurrent or
@@ -440,14 +417,9 @@ func (e *fioErr) Unwrap() error { return e.err }
 // dup(2) does, the new descriptor does not have close-on-exec set; use
 // DupCloexec for one that does.
 func (f *Fd) Dup() (*Fd, error) {
-	n, e := f.acquire()
-	if e != 0 {
-		return nil, callErr("dup", e)
-	}
-	r, e := f.k.syscall(sysDup, n, 0, 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return nil, callErr("dup", e)
+	r, err := f.fdCall("dup", sysDup, 0, 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return f.k.newFd(r), nil
 }
@@ -501,22 +473,16 @@ func (f *Fd) Dup3(to *Fd, flags OpenFlags) error {
 }
 
 func (f *Fd) dup23(op string, to *Fd, flags uintptr) error {
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr(op, e)
-	}
-	if to == nil || to.k != f.k {
-		f.release()
+	if f == nil {
 		return callErr(op, EBADF)
 	}
-	m, e := to.acquire()
+	k := f.k
+	n, m, e := k.acquirePair(f, to)
 	if e != 0 {
-		f.release()
 		return callErr(op, e)
 	}
-	k := f.k
 	switch {
-	case op == "dup3" || k.nr[sysDup2] != noSyscall:
+	case op == "dup3" || k.hasCall(sysDup2):
 		c := sysDup2
 		if op == "dup3" {
 			c = sysDup3
@@ -545,63 +511,54 @@ func (f *Fd) fcntl(c fioCmd, arg uintptr) (uintptr, error) {
 	if !s.have[c] {
 		return 0, callErr("fcntl", ENOSYS)
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("fcntl", e)
-	}
-	r, e := f.k.syscall(sysFcntl, n, uintptr(s.cmd[c]), arg, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("fcntl", e)
-	}
-	return r, nil
+	return f.fdCall("fcntl", sysFcntl, uintptr(s.cmd[c]), arg, 0)
 }
 
 // GetFdFlags returns the descriptor's own flags (fcntl F_GETFD): FD_CLOEXEC.
 func (f *Fd) GetFdFlags() (FdFlags, error) {
-	r, err := f.fcntl(fioGetfd, 0)
-	if err != nil {
-		return 0, err
-	}
-	return FdFlags(f.k.flagsFromABI(fdFlagsFamily, uint64(r))), nil
+	v, err := f.getFlags(fioGetfd, fdFlagsFamily)
+	return FdFlags(v), err
 }
 
 // SetFdFlags sets the descriptor's own flags (fcntl F_SETFD).
 func (f *Fd) SetFdFlags(flags FdFlags) error {
-	if f == nil {
-		return callErr("fcntl", EBADF)
-	}
-	v, err := f.k.flagsToABI(fdFlagsFamily, uint64(flags))
-	if err != nil {
-		return &fioErr{"fcntl", err}
-	}
-	_, err = f.fcntl(fioSetfd, uintptr(v))
-	return err
+	return f.setFlags(fioSetfd, fdFlagsFamily, uint64(flags))
 }
 
 // GetStatusFlags returns the open file's access mode and status flags
 // (fcntl F_GETFL): O_RDWR, O_APPEND, O_NONBLOCK, ... They belong to the open
 // file description, so every duplicate sees the same.
 func (f *Fd) GetStatusFlags() (OpenFlags, error) {
-	r, err := f.fcntl(fioGetfl, 0)
-	if err != nil {
-		return 0, err
-	}
-	return OpenFlags(f.k.flagsFromABI(openFlagsFamily, uint64(r))), nil
+	v, err := f.getFlags(fioGetfl, openFlagsFamily)
+	return OpenFlags(v), err
 }
 
 // SetStatusFlags sets the open file's status flags (fcntl F_SETFL). Linux
 // changes only O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME and O_NONBLOCK and
 // ignores the access mode and creation flags.
 func (f *Fd) SetStatusFlags(flags OpenFlags) error {
+	return f.setFlags(fioSetfl, openFlagsFamily, uint64(flags))
+}
+
+// getFlags reads a flag word of family fam with fcntl command c.
+func (f *Fd) getFlags(c fioCmd, fam *family) (uint64, error) {
+	r, err := f.fcntl(c, 0)
+	if err != nil {
+		return 0, err
+	}
+	return f.k.flagsFromABI(fam, uint64(r)), nil
+}
+
+// setFlags sets a flag word of family fam with fcntl command c.
+func (f *Fd) setFlags(c fioCmd, fam *family, v uint64) error {
 	if f == nil {
 		return callErr("fcntl", EBADF)
 	}
-	v, err := f.k.flagsToABI(openFlagsFamily, uint64(flags))
+	a, err := f.k.flagsToABI(fam, v)
 	if err != nil {
 		return &fioErr{"fcntl", err}
 	}
-	_, err = f.fcntl(fioSetfl, uintptr(v))
+	_, err = f.fcntl(c, uintptr(a))
 	return err
 }
 
@@ -744,16 +701,7 @@ func (k *Kernel) Truncate(path string, size int64) error {
 	if size < 0 {
 		return badArg("truncate", "negative length")
 	}
-	var pb pathBuf
-	p, err := pb.cstr("truncate", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysTruncate, uintptr(p), uintptr(size), 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("truncate", path, e)
-	}
-	return nil
+	return errOnly(k.pathCall("truncate", sysTruncate, path, uintptr(size), 0))
 }
 
 // Truncate sets the size of the open file (ftruncate); it must be open for
@@ -762,16 +710,7 @@ func (f *Fd) Truncate(size int64) error {
 	if size < 0 {
 		return badArg("ftruncate", "negative length")
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("ftruncate", e)
-	}
-	_, e = f.k.syscall(sysFtruncate, n, uintptr(size), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("ftruncate", e)
-	}
-	return nil
+	return errOnly(f.fdCall("ftruncate", sysFtruncate, uintptr(size), 0, 0))
 }
 
 // Fallocate manipulates the space of the byte range [off, off+length)
@@ -792,49 +731,23 @@ func (f *Fd) Fallocate(mode FallocFlags, off, length int64) error {
 	if err != nil {
 		return &fioErr{"fallocate", err}
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("fallocate", e)
-	}
-	_, e = f.k.syscall(sysFallocate, n, uintptr(m), uintptr(off), uintptr(length), 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("fallocate", e)
-	}
-	return nil
+	return errOnly(f.fdCall("fallocate", sysFallocate, uintptr(m), uintptr(off), uintptr(length)))
 }
 
 // Syncing.
 
-// fdCall performs a call whose only argument is f.
-func (f *Fd) fdCall(c call, op string) error {
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr(op, e)
-	}
-	_, e = f.k.syscall(c, n, 0, 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr(op, e)
-	}
-	return nil
-}
-
 // Sync flushes the file's data and metadata to its device (fsync).
-func (f *Fd) Sync() error { return f.fdCall(sysFsync, "fsync") }
+func (f *Fd) Sync() error { return errOnly(f.fdCall("fsync", sysFsync, 0, 0, 0)) }
 
 // Datasync flushes the file's data, and only the metadata needed to read it
 // back (fdatasync).
-func (f *Fd) Datasync() error { return f.fdCall(sysFdatasync, "fdatasync") }
+func (f *Fd) Datasync() error { return errOnly(f.fdCall("fdatasync", sysFdatasync, 0, 0, 0)) }
 
 // Syncfs flushes the whole file system holding the file (syncfs).
-func (f *Fd) Syncfs() error { return f.fdCall(sysSyncfs, "syncfs") }
+func (f *Fd) Syncfs() error { return errOnly(f.fdCall("syncfs", sysSyncfs, 0, 0, 0)) }
 
 // Sync schedules every file system's dirty data for writing (sync). It
 // cannot fail, except with ENOSYS on a kernel without it.
 func (k *Kernel) Sync() error {
-	if _, e := k.syscall(sysSync, 0, 0, 0, 0, 0, 0); e != 0 {
-		return callErr("sync", e)
-	}
-	return nil
+	return errOnly(k.intCall("sync", sysSync, 0, 0, 0))
 }

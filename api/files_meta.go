@@ -28,50 +28,23 @@ var (
 // Chmod sets the permission, set-id and sticky bits of path, following
 // symbolic links.
 func (k *Kernel) Chmod(path string, mode Mode) error {
-	if !k.hasCall(sysChmod) {
-		return k.fchmodat("chmod", nil, path, mode)
-	}
-	if err := checkPerm("chmod", mode); err != nil {
-		return err
-	}
-	var pb pathBuf
-	p, err := pb.cstr("chmod", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysChmod, uintptr(p), uintptr(mode), 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("chmod", path, e)
-	}
-	return nil
+	return k.fchmodat("chmod", sysChmod, nil, path, mode)
 }
 
 // Fchmodat is Chmod relative to dir (nil: the current directory). Linux's
 // fchmodat has no flags argument and always follows symbolic links (the
 // mode of a link itself cannot be changed).
 func (k *Kernel) Fchmodat(dir *Fd, path string, mode Mode) error {
-	return k.fchmodat("fchmodat", dir, path, mode)
+	return k.fchmodat("fchmodat", sysNone, dir, path, mode)
 }
 
-func (k *Kernel) fchmodat(op string, dir *Fd, path string, mode Mode) error {
+// fchmodat makes the legacy call when the ABI has it (sysNone: never), as
+// the calls of files_path.go do.
+func (k *Kernel) fchmodat(op string, legacy call, dir *Fd, path string, mode Mode) error {
 	if err := checkPerm(op, mode); err != nil {
 		return err
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(sysFchmodat, d, uintptr(p), uintptr(mode), 0, 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return k.pathOrAt(op, legacy, sysFchmodat, dir, path, uintptr(mode), 0, 0)
 }
 
 // Chmod sets the permission bits of the open file (fchmod).
@@ -79,16 +52,7 @@ func (f *Fd) Chmod(mode Mode) error {
 	if err := checkPerm("fchmod", mode); err != nil {
 		return err
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("fchmod", e)
-	}
-	_, e = f.k.syscall(sysFchmod, n, uintptr(mode), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("fchmod", e)
-	}
-	return nil
+	return errOnly(f.fdCall("fchmod", sysFchmod, uintptr(mode), 0, 0))
 }
 
 // idArg converts a user or group id for chown: -1 leaves it unchanged, as
@@ -119,68 +83,39 @@ func ids(op string, uid, gid int) (uintptr, uintptr, error) {
 // leaves one unchanged. Without privilege, only the group can change, to
 // one of the caller's groups.
 func (k *Kernel) Chown(path string, uid, gid int) error {
-	return k.chown("chown", sysChown, path, uid, gid, 0)
+	return k.fchownat("chown", sysChown, nil, path, uid, gid, 0)
 }
 
 // Lchown is Chown on a symbolic link itself.
 func (k *Kernel) Lchown(path string, uid, gid int) error {
-	return k.chown("lchown", sysLchown, path, uid, gid, AT_SYMLINK_NOFOLLOW)
-}
-
-func (k *Kernel) chown(op string, c call, path string, uid, gid int, atFlags AtFlags) error {
-	if !k.hasCall(c) {
-		return k.fchownat(op, nil, path, uid, gid, atFlags)
-	}
-	u, g, err := ids(op, uid, gid)
-	if err != nil {
-		return err
-	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(c, uintptr(p), u, g, 0, 0, 0)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return k.fchownat("lchown", sysLchown, nil, path, uid, gid, AT_SYMLINK_NOFOLLOW)
 }
 
 // Fchownat is Chown relative to dir (nil: the current directory); flags
 // may hold AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH (path "" changes the file
 // dir is open on).
 func (k *Kernel) Fchownat(dir *Fd, path string, uid, gid int, flags AtFlags) error {
-	return k.fchownat("fchownat", dir, path, uid, gid, flags)
+	return k.fchownat("fchownat", sysNone, dir, path, uid, gid, flags)
 }
 
-func (k *Kernel) fchownat(op string, dir *Fd, path string, uid, gid int, flags AtFlags) error {
+// fchownat makes the legacy call (chown or lchown, whose flags are implied)
+// when the ABI has it (sysNone: never).
+func (k *Kernel) fchownat(op string, legacy call, dir *Fd, path string, uid, gid int, flags AtFlags) error {
 	if flags&^(AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH) != 0 {
 		return badArg(op, "flags "+flags.String()+": only AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH apply")
 	}
-	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
-	if err != nil {
-		return &fs.PathError{Op: op, Path: path, Err: err}
+	var fl uint64
+	if !k.hasCall(legacy) { // the classic calls imply their flags
+		var err error
+		if fl, err = k.flagsToABI(atFlagsFamily, uint64(flags)); err != nil {
+			return &fs.PathError{Op: op, Path: path, Err: err}
+		}
 	}
 	u, g, err := ids(op, uid, gid)
 	if err != nil {
 		return err
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(sysFchownat, d, uintptr(p), u, g, uintptr(fl), 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return k.pathOrAt(op, legacy, sysFchownat, dir, path, u, g, uintptr(fl))
 }
 
 // Chown changes the owner and group of the open file (fchown); -1 leaves
@@ -190,16 +125,7 @@ func (f *Fd) Chown(uid, gid int) error {
 	if err != nil {
 		return err
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("fchown", e)
-	}
-	_, e = f.k.syscall(sysFchown, n, u, g, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("fchown", e)
-	}
-	return nil
+	return errOnly(f.fdCall("fchown", sysFchown, u, g, 0))
 }
 
 // Special nanosecond values of utimensat, in api's (Linux's) numbering.
@@ -269,21 +195,7 @@ func (k *Kernel) Utimensat(dir *Fd, path string, atime, mtime Timespec, flags At
 	if err := k.encodeTimes("utimensat", &raw, atime, mtime); err != nil {
 		return err
 	}
-	var pb pathBuf
-	p, err := pb.cstr("utimensat", path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr("utimensat", path, e)
-	}
-	_, e = k.syscall(sysUtimensat, d, uintptr(p), uintptr(unsafe.Pointer(&raw)), uintptr(fl), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr("utimensat", path, e)
-	}
-	return nil
+	return errOnly(k.atBufCall("utimensat", sysUtimensat, dir, path, unsafe.Pointer(&raw), uintptr(fl)))
 }
 
 // Utimes sets the access and modification times of the open file
@@ -320,26 +232,7 @@ func checkAccess(op string, mode AccessMode) error {
 // (F_OK: it exists; R_OK, W_OK, X_OK), using the real user and group ids as
 // access(2) does. A refusal is EACCES; a missing file ENOENT.
 func (k *Kernel) Access(path string, mode AccessMode) error {
-	if !k.hasCall(sysAccess) {
-		return k.faccessat("access", nil, path, mode, 0)
-	}
-	if err := checkAccess("access", mode); err != nil {
-		return err
-	}
-	ma, err := k.flagsToABI(accessModeFamily, uint64(mode))
-	if err != nil {
-		return &fs.PathError{Op: "access", Path: path, Err: err}
-	}
-	var pb pathBuf
-	p, err := pb.cstr("access", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysAccess, uintptr(p), uintptr(ma), 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("access", path, e)
-	}
-	return nil
+	return k.faccessat("access", sysAccess, nil, path, mode, 0)
 }
 
 // Faccessat is Access relative to dir (nil: the current directory). With
@@ -352,10 +245,12 @@ func (k *Kernel) Faccessat(dir *Fd, path string, mode AccessMode, flags AtFlags)
 	if flags != 0 {
 		op = "faccessat2"
 	}
-	return k.faccessat(op, dir, path, mode, flags)
+	return k.faccessat(op, sysNone, dir, path, mode, flags)
 }
 
-func (k *Kernel) faccessat(op string, dir *Fd, path string, mode AccessMode, flags AtFlags) error {
+// faccessat makes the legacy call (access, flags 0) when the ABI has it
+// (sysNone: never).
+func (k *Kernel) faccessat(op string, legacy call, dir *Fd, path string, mode AccessMode, flags AtFlags) error {
 	if err := checkAccess(op, mode); err != nil {
 		return err
 	}
@@ -366,6 +261,9 @@ func (k *Kernel) faccessat(op string, dir *Fd, path string, mode AccessMode, fla
 	if err != nil {
 		return &fs.PathError{Op: op, Path: path, Err: err}
 	}
+	if k.hasCall(legacy) {
+		return errOnly(k.pathCall(op, legacy, path, uintptr(ma), 0))
+	}
 	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
 	if err != nil {
 		return &fs.PathError{Op: op, Path: path, Err: err}
@@ -374,21 +272,7 @@ func (k *Kernel) faccessat(op string, dir *Fd, path string, mode AccessMode, fla
 	if flags != 0 || !k.hasCall(sysFaccessat) {
 		c = sysFaccessat2
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(c, d, uintptr(p), uintptr(ma), uintptr(fl), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return errOnly(k.atCall(op, c, dir, path, uintptr(ma), uintptr(fl), 0))
 }
 
 // Flock applies or removes an advisory lock on the open file: LOCK_SH
@@ -409,17 +293,8 @@ func (f *Fd) Flock(op LockOp) error {
 	if err != nil {
 		return err
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("flock", e)
-	}
 	// Blocking: LOCK_EX without LOCK_NB waits for the holder.
-	_, e = f.k.syscall(sysFlock, n, uintptr(o), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("flock", e)
-	}
-	return nil
+	return errOnly(f.fdCall("flock", sysFlock, uintptr(o), 0, 0))
 }
 
 // MemfdCreate returns a new anonymous file living in memory. name (at most
@@ -433,14 +308,9 @@ func (k *Kernel) MemfdCreate(name string, flags MemfdFlags) (*Fd, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pb pathBuf
-	p, err := pb.cstr("memfd_create", name)
+	r, err := k.pathCall("memfd_create", sysMemfdCreate, name, uintptr(fl), 0)
 	if err != nil {
 		return nil, err
-	}
-	r, e := k.syscall(sysMemfdCreate, uintptr(p), uintptr(fl), 0, 0, 0, 0)
-	if e != 0 {
-		return nil, pathErr("memfd_create", name, e)
 	}
 	return k.newFd(r), nil
 }
@@ -463,16 +333,7 @@ func (f *Fd) AddSeals(seals SealFlags) error {
 	if err != nil {
 		return err
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("fcntl", e)
-	}
-	_, e = f.k.syscall(sysFcntl, n, uintptr(s.fAddSeals), uintptr(v), 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("fcntl", e)
-	}
-	return nil
+	return errOnly(f.fdCall("fcntl", sysFcntl, uintptr(s.fAddSeals), uintptr(v), 0))
 }
 
 // Seals returns the seals of a memfd (fcntl F_GET_SEALS); a file that
@@ -485,14 +346,9 @@ func (f *Fd) Seals() (SealFlags, error) {
 	if !s.sealsOK {
 		return 0, callErr("fcntl", ENOSYS)
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("fcntl", e)
-	}
-	r, e := f.k.syscall(sysFcntl, n, uintptr(s.fGetSeals), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("fcntl", e)
+	r, err := f.fdCall("fcntl", sysFcntl, uintptr(s.fGetSeals), 0, 0)
+	if err != nil {
+		return 0, err
 	}
 	return SealFlags(f.k.flagsFromABI(sealFlagsFamily, uint64(r))), nil
 }

@@ -102,54 +102,19 @@ func newFmetaState(t *abi.Table) *fmetaState {
 	return s
 }
 
-// hasCall reports whether the ABI has call c itself (not a fallback).
-func (k *Kernel) hasCall(c call) bool { return k.nr[c] != noSyscall }
-
 // linkErr wraps e for the two-name calls, as os.Link and os.Rename do.
 func linkErr(call, old, new string, e Errno) error {
 	return &os.LinkError{Op: call, Old: old, New: new, Err: e}
 }
 
-// twoDirs acquires two optional directories (nil: AT_FDCWD); release them
-// with releaseTwoDirs after the call.
-func (k *Kernel) twoDirs(a, b *Fd) (uintptr, uintptr, Errno) {
-	da, e := k.dirfd(a)
-	if e != 0 {
-		return 0, 0, e
-	}
-	db, e := k.dirfd(b)
-	if e != 0 {
-		k.releaseDir(a)
-		return 0, 0, e
-	}
-	return da, db, 0
-}
-
-func (k *Kernel) releaseTwoDirs(a, b *Fd) {
-	k.releaseDir(a)
-	k.releaseDir(b)
-}
+// Each call below with a classic one-path form takes it as legacy (sysNone
+// for the *at form itself) and makes it when the ABI has it; the arguments
+// are checked the same way for both forms.
 
 // Link makes a new name newname for the file oldname (a hard link). It does
 // not follow a final symbolic link in oldname, as Linux's link does not.
 func (k *Kernel) Link(oldname, newname string) error {
-	if !k.hasCall(sysLink) {
-		return k.linkat("link", nil, oldname, nil, newname, 0)
-	}
-	var pa, pb pathBuf
-	po, err := pa.cstr("link", oldname)
-	if err != nil {
-		return err
-	}
-	pn, err := pb.cstr("link", newname)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysLink, uintptr(po), uintptr(pn), 0, 0, 0, 0)
-	if e != 0 {
-		return linkErr("link", oldname, newname, e)
-	}
-	return nil
+	return k.linkat("link", sysLink, nil, oldname, nil, newname, 0)
 }
 
 // Linkat is Link relative to directories (nil: the current directory).
@@ -158,67 +123,39 @@ func (k *Kernel) Link(oldname, newname string) error {
 // open on; Linux allows it to callers with CAP_DAC_READ_SEARCH, and to
 // anyone for an O_TMPFILE file).
 func (k *Kernel) Linkat(olddir *Fd, oldname string, newdir *Fd, newname string, flags AtFlags) error {
-	return k.linkat("linkat", olddir, oldname, newdir, newname, flags)
+	return k.linkat("linkat", sysNone, olddir, oldname, newdir, newname, flags)
 }
 
-func (k *Kernel) linkat(op string, olddir *Fd, oldname string, newdir *Fd, newname string, flags AtFlags) error {
+func (k *Kernel) linkat(op string, legacy call, olddir *Fd, oldname string, newdir *Fd, newname string, flags AtFlags) error {
 	if flags&^(AT_SYMLINK_FOLLOW|AT_EMPTY_PATH) != 0 {
 		return badArg(op, "flags "+flags.String()+": only AT_SYMLINK_FOLLOW and AT_EMPTY_PATH apply")
+	}
+	if k.hasCall(legacy) {
+		return k.namesCall(op, legacy, oldname, newname)
 	}
 	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
 	if err != nil {
 		return &os.LinkError{Op: op, Old: oldname, New: newname, Err: err}
 	}
-	var pa, pb pathBuf
-	po, err := pa.cstr(op, oldname)
-	if err != nil {
-		return err
-	}
-	pn, err := pb.cstr(op, newname)
-	if err != nil {
-		return err
-	}
-	do, dn, e := k.twoDirs(olddir, newdir)
-	if e != 0 {
-		return linkErr(op, oldname, newname, e)
-	}
-	_, e = k.syscall(sysLinkat, do, uintptr(po), dn, uintptr(pn), uintptr(fl), 0)
-	k.releaseTwoDirs(olddir, newdir)
-	if e != 0 {
-		return linkErr(op, oldname, newname, e)
-	}
-	return nil
+	return k.names2Call(op, sysLinkat, olddir, oldname, newdir, newname, uintptr(fl))
 }
 
 // Symlink makes linkname a symbolic link whose content is target. The
 // target is stored as given; it need not exist.
 func (k *Kernel) Symlink(target, linkname string) error {
-	if !k.hasCall(sysSymlink) {
-		return k.symlinkat("symlink", target, nil, linkname)
-	}
-	var pa, pb pathBuf
-	pt, err := pa.cstr("symlink", target)
-	if err != nil {
-		return err
-	}
-	pl, err := pb.cstr("symlink", linkname)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysSymlink, uintptr(pt), uintptr(pl), 0, 0, 0, 0)
-	if e != 0 {
-		return linkErr("symlink", target, linkname, e)
-	}
-	return nil
+	return k.symlinkat("symlink", sysSymlink, target, nil, linkname)
 }
 
 // Symlinkat is Symlink with linkname relative to dir (nil: the current
 // directory).
 func (k *Kernel) Symlinkat(target string, dir *Fd, linkname string) error {
-	return k.symlinkat("symlinkat", target, dir, linkname)
+	return k.symlinkat("symlinkat", sysNone, target, dir, linkname)
 }
 
-func (k *Kernel) symlinkat(op, target string, dir *Fd, linkname string) error {
+func (k *Kernel) symlinkat(op string, legacy call, target string, dir *Fd, linkname string) error {
+	if k.hasCall(legacy) {
+		return k.namesCall(op, legacy, target, linkname)
+	}
 	var pa, pb pathBuf
 	pt, err := pa.cstr(op, target)
 	if err != nil {
@@ -247,37 +184,29 @@ const readlinkMax = 1 << 20
 // Readlink returns the target of the symbolic link path. A path that is not
 // a symbolic link gives EINVAL.
 func (k *Kernel) Readlink(path string) (string, error) {
-	return k.readlinkat("readlink", nil, path)
+	return k.readlinkat("readlink", sysReadlink, nil, path)
 }
 
 // Readlinkat is Readlink relative to dir (nil: the current directory). An
 // empty path reads the link dir itself is open on (with O_PATH|O_NOFOLLOW).
 func (k *Kernel) Readlinkat(dir *Fd, path string) (string, error) {
-	return k.readlinkat("readlinkat", dir, path)
+	return k.readlinkat("readlinkat", sysNone, dir, path)
 }
 
-// readlinkat serves both forms: op "readlink" uses the readlink syscall when
-// the ABI has it and dir is nil.
-func (k *Kernel) readlinkat(op string, dir *Fd, path string) (string, error) {
+func (k *Kernel) readlinkat(op string, legacy call, dir *Fd, path string) (string, error) {
 	var pb pathBuf
-	p, err := pb.cstr(op, path)
+	p, d, err := k.atArgs(op, dir, path, &pb)
 	if err != nil {
 		return "", err
 	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return "", pathErr(op, path, e)
+	c := sysReadlinkat
+	if k.hasCall(legacy) {
+		c = legacy
 	}
-	legacy := op == "readlink" && k.hasCall(sysReadlink)
 	var small [256]byte
 	buf := small[:]
 	for {
-		var r uintptr
-		if legacy {
-			r, e = k.readlinkRaw(sysReadlink, 0, p, bufPtr(buf), len(buf))
-		} else {
-			r, e = k.readlinkRaw(sysReadlinkat, d, p, bufPtr(buf), len(buf))
-		}
+		r, e := k.readlinkRaw(c, d, p, bufPtr(buf), len(buf))
 		if e != 0 {
 			k.releaseDir(dir)
 			return "", pathErr(op, path, e)
@@ -308,40 +237,27 @@ func (k *Kernel) readlinkRaw(c call, d uintptr, p, b unsafe.Pointer, n int) (uin
 // Rename renames oldname to newname, replacing newname if it exists (and,
 // for directories, is empty).
 func (k *Kernel) Rename(oldname, newname string) error {
-	if !k.hasCall(sysRename) {
-		return k.renameat("rename", nil, oldname, nil, newname, 0, false)
-	}
-	var pa, pb pathBuf
-	po, err := pa.cstr("rename", oldname)
-	if err != nil {
-		return err
-	}
-	pn, err := pb.cstr("rename", newname)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysRename, uintptr(po), uintptr(pn), 0, 0, 0, 0)
-	if e != 0 {
-		return linkErr("rename", oldname, newname, e)
-	}
-	return nil
+	return k.renameat("rename", sysRename, nil, oldname, nil, newname, 0, false)
 }
 
 // Renameat is Rename relative to directories (nil: the current directory).
 func (k *Kernel) Renameat(olddir *Fd, oldname string, newdir *Fd, newname string) error {
-	return k.renameat("renameat", olddir, oldname, newdir, newname, 0, false)
+	return k.renameat("renameat", sysNone, olddir, oldname, newdir, newname, 0, false)
 }
 
 // Renameat2 is Renameat with flags: RENAME_NOREPLACE fails with EEXIST
 // instead of replacing newname, RENAME_EXCHANGE swaps the two names
 // atomically (both must exist), RENAME_WHITEOUT is for overlay file systems.
 func (k *Kernel) Renameat2(olddir *Fd, oldname string, newdir *Fd, newname string, flags RenameFlags) error {
-	return k.renameat("renameat2", olddir, oldname, newdir, newname, flags, true)
+	return k.renameat("renameat2", sysNone, olddir, oldname, newdir, newname, flags, true)
 }
 
-func (k *Kernel) renameat(op string, olddir *Fd, oldname string, newdir *Fd, newname string, flags RenameFlags, v2 bool) error {
+func (k *Kernel) renameat(op string, legacy call, olddir *Fd, oldname string, newdir *Fd, newname string, flags RenameFlags, v2 bool) error {
 	if flags&^(RENAME_NOREPLACE|RENAME_EXCHANGE|RENAME_WHITEOUT) != 0 {
 		return badArg(op, "unknown RenameFlags bits "+flags.String())
+	}
+	if k.hasCall(legacy) {
+		return k.namesCall(op, legacy, oldname, newname)
 	}
 	fl, err := k.flagsToABI(renameFlagsFamily, uint64(flags))
 	if err != nil {
@@ -352,73 +268,39 @@ func (k *Kernel) renameat(op string, olddir *Fd, oldname string, newdir *Fd, new
 		// renameat2 with no flags is renameat; arm64 and riscv64 only have it.
 		c = sysRenameat2
 	}
-	var pa, pb pathBuf
-	po, err := pa.cstr(op, oldname)
-	if err != nil {
-		return err
-	}
-	pn, err := pb.cstr(op, newname)
-	if err != nil {
-		return err
-	}
-	do, dn, e := k.twoDirs(olddir, newdir)
-	if e != 0 {
-		return linkErr(op, oldname, newname, e)
-	}
-	_, e = k.syscall(c, do, uintptr(po), dn, uintptr(pn), uintptr(fl), 0)
-	k.releaseTwoDirs(olddir, newdir)
-	if e != 0 {
-		return linkErr(op, oldname, newname, e)
-	}
-	return nil
+	return k.names2Call(op, c, olddir, oldname, newdir, newname, uintptr(fl))
 }
 
 // Unlink removes the name path (not a directory: use Rmdir).
 func (k *Kernel) Unlink(path string) error {
-	if !k.hasCall(sysUnlink) {
-		return k.unlinkat("unlink", nil, path, 0)
-	}
-	var pb pathBuf
-	p, err := pb.cstr("unlink", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysUnlink, uintptr(p), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("unlink", path, e)
-	}
-	return nil
+	return k.unlinkat("unlink", sysUnlink, nil, path, 0)
 }
 
 // Unlinkat removes path relative to dir (nil: the current directory);
 // with AT_REMOVEDIR it removes an empty directory, as Rmdir does.
 func (k *Kernel) Unlinkat(dir *Fd, path string, flags AtFlags) error {
-	return k.unlinkat("unlinkat", dir, path, flags)
+	return k.unlinkat("unlinkat", sysNone, dir, path, flags)
 }
 
-func (k *Kernel) unlinkat(op string, dir *Fd, path string, flags AtFlags) error {
+// Rmdir removes the empty directory path; a non-empty one gives ENOTEMPTY.
+func (k *Kernel) Rmdir(path string) error {
+	return k.unlinkat("rmdir", sysRmdir, nil, path, AT_REMOVEDIR)
+}
+
+// unlinkat serves unlink and rmdir too: their legacy calls take the path
+// alone, flags being implied.
+func (k *Kernel) unlinkat(op string, legacy call, dir *Fd, path string, flags AtFlags) error {
 	if flags&^AT_REMOVEDIR != 0 {
 		return badArg(op, "flags "+flags.String()+": only AT_REMOVEDIR applies")
+	}
+	if k.hasCall(legacy) {
+		return errOnly(k.pathCall(op, legacy, path, 0, 0))
 	}
 	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
 	if err != nil {
 		return &os.PathError{Op: op, Path: path, Err: err}
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(sysUnlinkat, d, uintptr(p), uintptr(fl), 0, 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return errOnly(k.atCall(op, sysUnlinkat, dir, path, uintptr(fl), 0, 0))
 }
 
 // checkPerm rejects mode bits beyond the permission, set-id and sticky bits,
@@ -432,65 +314,19 @@ func checkPerm(op string, mode Mode) error {
 
 // Mkdir makes the directory path with permissions mode (less the umask).
 func (k *Kernel) Mkdir(path string, mode Mode) error {
-	if !k.hasCall(sysMkdir) {
-		return k.mkdirat("mkdir", nil, path, mode)
-	}
-	if err := checkPerm("mkdir", mode); err != nil {
-		return err
-	}
-	var pb pathBuf
-	p, err := pb.cstr("mkdir", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMkdir, uintptr(p), uintptr(mode), 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("mkdir", path, e)
-	}
-	return nil
+	return k.mkdirat("mkdir", sysMkdir, nil, path, mode)
 }
 
 // Mkdirat is Mkdir relative to dir (nil: the current directory).
 func (k *Kernel) Mkdirat(dir *Fd, path string, mode Mode) error {
-	return k.mkdirat("mkdirat", dir, path, mode)
+	return k.mkdirat("mkdirat", sysNone, dir, path, mode)
 }
 
-func (k *Kernel) mkdirat(op string, dir *Fd, path string, mode Mode) error {
+func (k *Kernel) mkdirat(op string, legacy call, dir *Fd, path string, mode Mode) error {
 	if err := checkPerm(op, mode); err != nil {
 		return err
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(sysMkdirat, d, uintptr(p), uintptr(mode), 0, 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
-}
-
-// Rmdir removes the empty directory path; a non-empty one gives ENOTEMPTY.
-func (k *Kernel) Rmdir(path string) error {
-	if !k.hasCall(sysRmdir) {
-		return k.unlinkat("rmdir", nil, path, AT_REMOVEDIR)
-	}
-	var pb pathBuf
-	p, err := pb.cstr("rmdir", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysRmdir, uintptr(p), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return pathErr("rmdir", path, e)
-	}
-	return nil
+	return k.pathOrAt(op, legacy, sysMkdirat, dir, path, uintptr(mode), 0, 0)
 }
 
 // Mknod makes a file system node: mode holds the type (S_IFIFO, S_IFCHR,
@@ -498,48 +334,19 @@ func (k *Kernel) Rmdir(path string) error {
 // number of a S_IFCHR or S_IFBLK node (see Mkdev). Device nodes need
 // privilege (CAP_MKNOD); FIFOs do not.
 func (k *Kernel) Mknod(path string, mode Mode, dev uint64) error {
-	if !k.hasCall(sysMknod) {
-		return k.mknodat("mknod", nil, path, mode, dev)
-	}
-	if err := k.checkMknod("mknod", mode, dev); err != nil {
-		return err
-	}
-	var pb pathBuf
-	p, err := pb.cstr("mknod", path)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMknod, uintptr(p), uintptr(mode), uintptr(dev), 0, 0, 0)
-	if e != 0 {
-		return pathErr("mknod", path, e)
-	}
-	return nil
+	return k.mknodat("mknod", sysMknod, nil, path, mode, dev)
 }
 
 // Mknodat is Mknod relative to dir (nil: the current directory).
 func (k *Kernel) Mknodat(dir *Fd, path string, mode Mode, dev uint64) error {
-	return k.mknodat("mknodat", dir, path, mode, dev)
+	return k.mknodat("mknodat", sysNone, dir, path, mode, dev)
 }
 
-func (k *Kernel) mknodat(op string, dir *Fd, path string, mode Mode, dev uint64) error {
+func (k *Kernel) mknodat(op string, legacy call, dir *Fd, path string, mode Mode, dev uint64) error {
 	if err := k.checkMknod(op, mode, dev); err != nil {
 		return err
 	}
-	var pb pathBuf
-	p, err := pb.cstr(op, path)
-	if err != nil {
-		return err
-	}
-	d, e := k.dirfd(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	_, e = k.syscall(sysMknodat, d, uintptr(p), uintptr(mode), uintptr(dev), 0, 0)
-	k.releaseDir(dir)
-	if e != 0 {
-		return pathErr(op, path, e)
-	}
-	return nil
+	return k.pathOrAt(op, legacy, sysMknodat, dir, path, uintptr(mode), uintptr(dev), 0)
 }
 
 func (k *Kernel) checkMknod(op string, mode Mode, dev uint64) error {

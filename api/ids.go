@@ -60,6 +60,10 @@ func (k *Kernel) Getgid() int { return k.getID(sysGetgid) }
 // Getegid returns the effective group id, or -1.
 func (k *Kernel) Getegid() int { return k.getID(sysGetegid) }
 
+// getID makes a raw call without arguments that returns an id (user,
+// group, process, thread), or -1 if the kernel lacks it. Getpid keeps its
+// own copy: it is measured against a bare syscall, and getID does not
+// inline.
 func (k *Kernel) getID(c call) int {
 	r, e := k.rawSyscall(c, 0, 0, 0, 0, 0, 0)
 	if e != 0 {
@@ -151,90 +155,66 @@ func (k *Kernel) allThreads(c call, a1, a2, a3 uintptr) (uintptr, Errno) {
 	return r, 0
 }
 
-func (k *Kernel) set1(c call, name string, id int, host func(int) error) error {
-	a, err := credArg(name, id, false)
-	if err != nil {
-		return err
+// credArgs converts up to three ids with credArg; the rest stay 0.
+func credArgs(call string, keep bool, ids ...int) ([3]uintptr, error) {
+	var a [3]uintptr
+	for i, id := range ids {
+		v, err := credArg(call, id, keep)
+		if err != nil {
+			return a, err
+		}
+		a[i] = v
 	}
-	if k.procs.host {
-		return k.hostErr(name, host(id))
-	}
-	if _, e := k.syscall(c, a, 0, 0, 0, 0, 0); e != 0 {
-		return callErr(name, e)
-	}
-	return nil
+	return a, nil
 }
 
-func (k *Kernel) set2(c call, name string, r, e int, host func(int, int) error) error {
-	a1, err := credArg(name, r, true)
-	if err != nil {
-		return err
-	}
-	a2, err := credArg(name, e, true)
-	if err != nil {
-		return err
-	}
-	if k.procs.host {
-		return k.hostErr(name, host(r, e))
-	}
-	if _, en := k.syscall(c, a1, a2, 0, 0, 0, 0); en != 0 {
-		return callErr(name, en)
-	}
-	return nil
-}
-
-func (k *Kernel) set3(c call, name string, r, e, s int, host func(int, int, int) error) error {
-	a1, err := credArg(name, r, true)
-	if err != nil {
-		return err
-	}
-	a2, err := credArg(name, e, true)
-	if err != nil {
-		return err
-	}
-	a3, err := credArg(name, s, true)
+// setIDs sets ids with call c, or, on the host kernel, with host (Go's
+// syscall package, which acts on every thread). keep allows -1.
+func (k *Kernel) setIDs(c call, name string, keep bool, host func() error, ids ...int) error {
+	a, err := credArgs(name, keep, ids...)
 	if err != nil {
 		return err
 	}
 	if k.procs.host {
-		return k.hostErr(name, host(r, e, s))
+		return k.hostErr(name, host())
 	}
-	if _, en := k.syscall(c, a1, a2, a3, 0, 0, 0); en != 0 {
-		return callErr(name, en)
-	}
-	return nil
+	return errOnly(k.intCall(name, c, a[0], a[1], a[2]))
 }
 
 // Setuid sets the user id of every thread (see the note on identity above):
 // with privilege all of real, effective and saved, otherwise the effective
 // one.
-func (k *Kernel) Setuid(uid int) error { return k.set1(sysSetuid, "setuid", uid, syscall.Setuid) }
+func (k *Kernel) Setuid(uid int) error {
+	return k.setIDs(sysSetuid, "setuid", false, func() error { return syscall.Setuid(uid) }, uid)
+}
 
 // Setgid sets the group id of every thread, as Setuid does for the user id.
-func (k *Kernel) Setgid(gid int) error { return k.set1(sysSetgid, "setgid", gid, syscall.Setgid) }
+func (k *Kernel) Setgid(gid int) error {
+	return k.setIDs(sysSetgid, "setgid", false, func() error { return syscall.Setgid(gid) }, gid)
+}
 
 // Setreuid sets the real and effective user ids of every thread; -1 leaves
 // one unchanged.
 func (k *Kernel) Setreuid(ruid, euid int) error {
-	return k.set2(sysSetreuid, "setreuid", ruid, euid, syscall.Setreuid)
+	return k.setIDs(sysSetreuid, "setreuid", true, func() error { return syscall.Setreuid(ruid, euid) }, ruid, euid)
 }
 
 // Setregid sets the real and effective group ids of every thread; -1 leaves
 // one unchanged.
 func (k *Kernel) Setregid(rgid, egid int) error {
-	return k.set2(sysSetregid, "setregid", rgid, egid, syscall.Setregid)
+	return k.setIDs(sysSetregid, "setregid", true, func() error { return syscall.Setregid(rgid, egid) }, rgid, egid)
 }
 
 // Setresuid sets the real, effective and saved user ids of every thread;
 // -1 leaves one unchanged.
 func (k *Kernel) Setresuid(ruid, euid, suid int) error {
-	return k.set3(sysSetresuid, "setresuid", ruid, euid, suid, syscall.Setresuid)
+	return k.setIDs(sysSetresuid, "setresuid", true, func() error { return syscall.Setresuid(ruid, euid, suid) }, ruid, euid, suid)
 }
 
 // Setresgid sets the real, effective and saved group ids of every thread;
 // -1 leaves one unchanged.
 func (k *Kernel) Setresgid(rgid, egid, sgid int) error {
-	return k.set3(sysSetresgid, "setresgid", rgid, egid, sgid, syscall.Setresgid)
+	return k.setIDs(sysSetresgid, "setresgid", true, func() error { return syscall.Setresgid(rgid, egid, sgid) }, rgid, egid, sgid)
 }
 
 // SetresuidThread is Setresuid for the calling OS thread only: a thread can
@@ -260,22 +240,11 @@ func (k *Kernel) SetresgidThread(rgid, egid, sgid int) error {
 
 func (k *Kernel) setresThread(c call, name string, r, e, s int) error {
 	runtime.LockOSThread()
-	a1, err := credArg(name, r, true)
+	a, err := credArgs(name, true, r, e, s)
 	if err != nil {
 		return err
 	}
-	a2, err := credArg(name, e, true)
-	if err != nil {
-		return err
-	}
-	a3, err := credArg(name, s, true)
-	if err != nil {
-		return err
-	}
-	if _, en := k.syscall(c, a1, a2, a3, 0, 0, 0); en != 0 {
-		return callErr(name, en)
-	}
-	return nil
+	return errOnly(k.intCall(name, c, a[0], a[1], a[2]))
 }
 
 // Setgroups sets the supplementary group ids of every thread (needs

@@ -46,9 +46,9 @@ func (k *Kernel) InotifyInit1(flags InotifyFlags) (*Inotify, error) {
 	if k.ready.inoSize == 0 {
 		return nil, callErr("inotify_init1", ENOSYS)
 	}
-	r, e := k.syscall(sysInotifyInit1, uintptr(fl), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("inotify_init1", e)
+	r, err := k.intCall("inotify_init1", sysInotifyInit1, uintptr(fl), 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return &Inotify{k.newFd(r)}, nil
 }
@@ -59,9 +59,9 @@ func (k *Kernel) InotifyInit() (*Inotify, error) {
 	if k.ready.inoSize == 0 {
 		return nil, callErr("inotify_init", ENOSYS)
 	}
-	r, e := k.syscall(sysInotifyInit, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("inotify_init", e)
+	r, err := k.intCall("inotify_init", sysInotifyInit, 0, 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return &Inotify{k.newFd(r)}, nil
 }
@@ -116,33 +116,14 @@ func (in *Inotify) RmWatch(wd int) error {
 	if wd < 0 || wd > 1<<31-1 {
 		return badArg("inotify_rm_watch", "watch number out of range")
 	}
-	f := in.file()
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("inotify_rm_watch", e)
-	}
-	_, e = f.k.syscall(sysInotifyRmWatch, n, uintptr(wd), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("inotify_rm_watch", e)
-	}
-	return nil
+	return errOnly(in.file().fdCall("inotify_rm_watch", sysInotifyRmWatch, uintptr(wd), 0, 0))
 }
 
 // Read reads queued events, raw, into buf (see InotifyBufSize); decode
 // them with Events, or let Events read.
 func (in *Inotify) Read(buf []byte) (int, error) {
-	f := in.file()
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("read", e)
-	}
-	r, e := f.k.syscall(sysRead, n, uintptr(bufPtr(buf)), uintptr(len(buf)), 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("read", e)
-	}
-	return int(r), nil
+	r, err := in.file().fdBufCall("read", sysRead, bufPtr(buf), uintptr(len(buf)), 0)
+	return int(r), err
 }
 
 // Events does one read of the queued events into buf (nil: a buffer of its

@@ -58,17 +58,32 @@ func (s *memState) init(k *Kernel) error {
 func (k *Kernel) PageSize() int { return k.mem.pageSize }
 
 // memRange checks a range argument of the range calls and returns its start
-// and length. b must be a range of a mapping: its start page-aligned, its
-// length positive.
-func (k *Kernel) memRange(call string, b []byte) (unsafe.Pointer, uintptr, error) {
+// and length. b must be a range of a mapping: its length positive and,
+// where aligned asks, its start on a page boundary (all but the locking
+// calls, which round the start down themselves, want it).
+func (k *Kernel) memRange(call string, b []byte, aligned bool) (unsafe.Pointer, uintptr, error) {
 	if len(b) == 0 {
 		return nil, 0, badArg(call, "empty range")
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
-	if uintptr(p)%uintptr(k.mem.pageSize) != 0 {
+	if aligned && uintptr(p)%uintptr(k.mem.pageSize) != 0 {
 		return nil, 0, badArg(call, "range does not start on a page boundary")
 	}
 	return p, uintptr(len(b)), nil
+}
+
+// memCall makes call c on the range b (see memRange): c(start, length, a3,
+// a4, a5).
+func (k *Kernel) memCall(op string, c call, b []byte, aligned bool, a3, a4, a5 uintptr) (uintptr, error) {
+	p, n, err := k.memRange(op, b, aligned)
+	if err != nil {
+		return 0, err
+	}
+	r, e := k.syscall(c, uintptr(p), n, a3, a4, a5, 0)
+	if e != 0 {
+		return 0, callErr(op, e)
+	}
+	return r, nil
 }
 
 // Mprotect sets the protection of the pages b spans. b must start on a page
@@ -80,15 +95,7 @@ func (k *Kernel) Mprotect(b []byte, prot Prot) error {
 	if err != nil {
 		return wrapCallErr("mprotect", err)
 	}
-	p, n, err := k.memRange("mprotect", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMprotect, uintptr(p), n, uintptr(pr), 0, 0, 0)
-	if e != 0 {
-		return callErr("mprotect", e)
-	}
-	return nil
+	return errOnly(k.memCall("mprotect", sysMprotect, b, true, uintptr(pr), 0, 0))
 }
 
 // Msync writes the modified pages of a shared file mapping back to the file
@@ -98,15 +105,7 @@ func (k *Kernel) Msync(b []byte, flags MsyncFlags) error {
 	if err != nil {
 		return wrapCallErr("msync", err)
 	}
-	p, n, err := k.memRange("msync", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMsync, uintptr(p), n, uintptr(fl), 0, 0, 0)
-	if e != 0 {
-		return callErr("msync", e)
-	}
-	return nil
+	return errOnly(k.memCall("msync", sysMsync, b, true, uintptr(fl), 0, 0))
 }
 
 // Madvise gives the kernel advice about the use of the pages b spans.
@@ -117,39 +116,14 @@ func (k *Kernel) Madvise(b []byte, advice Advice) error {
 	if err != nil {
 		return wrapCallErr("madvise", err)
 	}
-	p, n, err := k.memRange("madvise", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMadvise, uintptr(p), n, uintptr(a), 0, 0, 0)
-	if e != 0 {
-		return callErr("madvise", e)
-	}
-	return nil
-}
-
-// lockRange checks the range of the locking calls, which round the start
-// down to a page boundary themselves and so accept any address.
-func lockRange(call string, b []byte) (unsafe.Pointer, uintptr, error) {
-	if len(b) == 0 {
-		return nil, 0, badArg(call, "empty range")
-	}
-	return unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)), nil
+	return errOnly(k.memCall("madvise", sysMadvise, b, true, uintptr(a), 0, 0))
 }
 
 // Mlock locks the pages b spans into memory. Without CAP_IPC_LOCK the
 // total a process may lock is bounded by RLIMIT_MEMLOCK (ENOMEM beyond it,
 // EPERM when that limit is 0).
 func (k *Kernel) Mlock(b []byte) error {
-	p, n, err := lockRange("mlock", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMlock, uintptr(p), n, 0, 0, 0, 0)
-	if e != 0 {
-		return callErr("mlock", e)
-	}
-	return nil
+	return errOnly(k.memCall("mlock", sysMlock, b, false, 0, 0, 0))
 }
 
 // Mlock2 is Mlock with flags: MLOCK_ONFAULT locks pages as they are
@@ -159,28 +133,12 @@ func (k *Kernel) Mlock2(b []byte, flags MlockFlags) error {
 	if err != nil {
 		return wrapCallErr("mlock2", err)
 	}
-	p, n, err := lockRange("mlock2", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMlock2, uintptr(p), n, uintptr(fl), 0, 0, 0)
-	if e != 0 {
-		return callErr("mlock2", e)
-	}
-	return nil
+	return errOnly(k.memCall("mlock2", sysMlock2, b, false, uintptr(fl), 0, 0))
 }
 
 // Munlock unlocks the pages b spans.
 func (k *Kernel) Munlock(b []byte) error {
-	p, n, err := lockRange("munlock", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMunlock, uintptr(p), n, 0, 0, 0, 0)
-	if e != 0 {
-		return callErr("munlock", e)
-	}
-	return nil
+	return errOnly(k.memCall("munlock", sysMunlock, b, false, 0, 0, 0))
 }
 
 // Mlockall locks the whole address space. A Go process reserves far more
@@ -194,20 +152,12 @@ func (k *Kernel) Mlockall(flags MlockallFlags) error {
 	if err != nil {
 		return wrapCallErr("mlockall", err)
 	}
-	_, e := k.syscall(sysMlockall, uintptr(fl), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return callErr("mlockall", e)
-	}
-	return nil
+	return errOnly(k.intCall("mlockall", sysMlockall, uintptr(fl), 0, 0))
 }
 
 // Munlockall unlocks the whole address space and cancels MCL_FUTURE.
 func (k *Kernel) Munlockall() error {
-	_, e := k.syscall(sysMunlockall, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return callErr("munlockall", e)
-	}
-	return nil
+	return errOnly(k.intCall("munlockall", sysMunlockall, 0, 0, 0))
 }
 
 // Mincore reports which pages of b are resident in memory: one byte per
@@ -215,7 +165,7 @@ func (k *Kernel) Munlockall() error {
 // storage when it is large enough (pass nil to allocate). b must start on a
 // page boundary.
 func (k *Kernel) Mincore(b []byte, vec []byte) ([]byte, error) {
-	p, n, err := k.memRange("mincore", b)
+	p, n, err := k.memRange("mincore", b, true)
 	if err != nil {
 		return nil, err
 	}

@@ -100,15 +100,7 @@ func mapped(r uintptr, length int) []byte {
 // Unmapping memory that did not come from Mmap (a Go slice) corrupts the
 // process: that is the caller's risk.
 func (k *Kernel) Munmap(b []byte) error {
-	p, n, err := k.memRange("munmap", b)
-	if err != nil {
-		return err
-	}
-	_, e := k.syscall(sysMunmap, uintptr(p), n, 0, 0, 0, 0)
-	if e != 0 {
-		return callErr("munmap", e)
-	}
-	return nil
+	return errOnly(k.memCall("munmap", sysMunmap, b, true, 0, 0, 0))
 }
 
 // Mremap grows or shrinks the mapping old to newLength bytes and returns it;
@@ -131,13 +123,9 @@ func (k *Kernel) Mremap(old []byte, newLength int, flags MremapFlags, newAddr ui
 	if flags&MREMAP_FIXED == 0 {
 		newAddr = 0
 	}
-	p, n, err := k.memRange("mremap", old)
+	r, err := k.memCall("mremap", sysMremap, old, true, uintptr(newLength), uintptr(fl), newAddr)
 	if err != nil {
 		return nil, err
-	}
-	r, e := k.syscall(sysMremap, uintptr(p), n, uintptr(newLength), uintptr(fl), newAddr, 0)
-	if e != 0 {
-		return nil, callErr("mremap", e)
 	}
 	return mapped(r, newLength), nil
 }

@@ -526,20 +526,10 @@ func (f *Fd) Sendmsg(iov [][]byte, ctl *Control, to Sockaddr, flags MsgFlags) (i
 		m.putAddr(b, m.hdr.control, unsafe.Pointer(&b[ctlOff]))
 		m.hdr.controllen.put(b, m.be, uint64(clen))
 	}
-	hp := unsafe.Pointer(&b[0])
-	n, e := f.acquire()
-	if e != 0 {
-		releaseRights(ctl, acq)
-		return 0, callErr("sendmsg", e)
-	}
-	r, e := k.syscall(sysSendmsg, n, uintptr(hp), fl, 0, 0, 0)
-	f.release()
+	r, err := f.fdBufCall("sendmsg", sysSendmsg, unsafe.Pointer(&b[0]), fl, 0)
 	releaseRights(ctl, acq)
 	runtime.KeepAlive(iov)
-	if e != 0 {
-		return 0, callErr("sendmsg", e)
-	}
-	return int(r), nil
+	return int(r), err
 }
 
 // Received describes a message Recvmsg received.
@@ -590,17 +580,11 @@ func (f *Fd) Recvmsg(iov [][]byte, oob []byte, flags MsgFlags) (Received, error)
 		m.putAddr(b, m.hdr.control, bufPtr(oob))
 		m.hdr.controllen.put(b, m.be, uint64(len(oob)))
 	}
-	hp := unsafe.Pointer(&b[0])
-	n, e := f.acquire()
-	if e != 0 {
-		return Received{}, callErr("recvmsg", e)
-	}
-	r, e := k.syscall(sysRecvmsg, n, uintptr(hp), fl, 0, 0, 0)
-	f.release()
+	r, err := f.fdBufCall("recvmsg", sysRecvmsg, unsafe.Pointer(&b[0]), fl, 0)
 	runtime.KeepAlive(iov)
 	runtime.KeepAlive(oob)
-	if e != 0 {
-		return Received{}, callErr("recvmsg", e)
+	if err != nil {
+		return Received{}, err
 	}
 	var res Received
 	res.N = int(r)
@@ -631,7 +615,7 @@ type Mmsg struct {
 	Rights   []*Fd    // descriptors received (SCM_RIGHTS), owned by the caller
 }
 
-// mmsgLayout returns the scratch size for msgs and the offsets of their
+// mmsgScratch returns the scratch size for msgs and the offsets of their
 // iovecs and names.
 func (m *msgLayouts) mmsgScratch(msgs []Mmsg) (size, iovOff, nameOff int) {
 	iovOff = align8(len(msgs) * m.mmsg.size)
@@ -649,34 +633,91 @@ func (f *Fd) Sendmmsg(msgs []Mmsg, flags MsgFlags) (int, error) {
 	if msgSink.on {
 		msgSink.mmsg = msgs
 	}
+	r, sp, _, err := f.mmsg("sendmmsg", sysSendmmsg, msgs, flags, true)
+	if err != nil {
+		return 0, err
+	}
+	defer putScratch(sp)
+	b, m := *sp, &f.k.socks.msg
+	for i := 0; i < r; i++ {
+		msgs[i].N = int(m.mmsg.len.uint(b[i*m.mmsg.size:], m.be))
+	}
+	return r, nil
+}
+
+// Recvmmsg receives up to len(msgs) messages in one call (recvmmsg(2)) and
+// returns how many arrived; each received message's Addr, N, ControlN,
+// Flags and Rights are set. With MSG_WAITFORONE it blocks only for the first.
+// (The kernel's own recvmmsg timeout is not offered: it is checked only
+// between messages; use SetRcvTimeo or MSG_DONTWAIT.)
+func (f *Fd) Recvmmsg(msgs []Mmsg, flags MsgFlags) (int, error) {
+	if msgSink.on {
+		msgSink.mmsg = msgs
+	}
+	r, sp, nameOff, err := f.mmsg("recvmmsg", sysRecvmmsg, msgs, flags, false)
+	if err != nil {
+		return 0, err
+	}
+	defer putScratch(sp)
+	k := f.k
+	b, m := *sp, &k.socks.msg
+	var perr error
+	for i := 0; i < r; i++ {
+		mm := &msgs[i]
+		h := b[i*m.mmsg.size:]
+		mm.N = int(m.mmsg.len.uint(h, m.be))
+		mm.Flags = MsgFlags(k.flagsFromABI(msgFlagsFamily, m.hdr.flags.uint(h, m.be)))
+		no := nameOff + i*sockaddrBufSize
+		mm.Addr = k.decodeSockaddr(b[no:no+sockaddrBufSize], int(m.hdr.namelen.uint(h, m.be)))
+		mm.ControlN = min(int(m.hdr.controllen.uint(h, m.be)), len(mm.Control))
+		mm.Rights = mm.Rights[:0]
+		var ctl Control
+		if err := k.parseControl(mm.Control[:mm.ControlN], &ctl); err != nil && perr == nil {
+			perr = err
+		}
+		mm.Rights = append(mm.Rights, ctl.Rights...)
+	}
+	return r, perr
+}
+
+// mmsg makes sendmmsg or recvmmsg (send says which) with mmsghdrs in pooled
+// scratch that point at the buffers of msgs and at their destination
+// addresses (send) or room for their senders' (receive). It returns the
+// count of messages the kernel handled and, on success, the scratch, for the
+// caller to decode and then putScratch, with the offset of the addresses.
+func (f *Fd) mmsg(op string, c call, msgs []Mmsg, flags MsgFlags, send bool) (int, *[]byte, int, error) {
 	if f == nil {
-		return 0, callErr("sendmmsg", EBADF)
+		return 0, nil, 0, callErr(op, EBADF)
 	}
 	k := f.k
 	m := &k.socks.msg
 	if !m.ok || m.mmsg.size == 0 {
-		return 0, callErr("sendmmsg", ENOSYS)
+		return 0, nil, 0, callErr(op, ENOSYS)
 	}
 	if len(msgs) > 1<<20 {
-		return 0, badArg("sendmmsg", "more than 1Mi messages")
+		return 0, nil, 0, badArg(op, "more than 1Mi messages")
 	}
-	fl, err := k.msgFlags("sendmmsg", flags)
+	fl, err := k.msgFlags(op, flags)
 	if err != nil {
-		return 0, err
+		return 0, nil, 0, err
 	}
 	size, iovOff, nameOff := m.mmsgScratch(msgs)
 	sp := getScratch(size)
-	defer putScratch(sp)
 	b := *sp
 	vi := iovOff
 	for i := range msgs {
 		mm := &msgs[i]
 		h := b[i*m.mmsg.size:]
-		if mm.Addr != nil {
-			no := nameOff + i*sockaddrBufSize
-			l, err := k.encodeSockaddr("sendmmsg", mm.Addr, (*sockaddrBuf)(b[no:no+sockaddrBufSize]))
+		no := nameOff + i*sockaddrBufSize
+		switch {
+		case !send:
+			m.putAddr(h, m.hdr.name, unsafe.Pointer(&b[no]))
+			m.hdr.namelen.put(h, m.be, sockaddrBufSize)
+		case mm.Addr != nil:
+			l, err := k.encodeSockaddr(op, mm.Addr, (*sockaddrBuf)(b[no:no+sockaddrBufSize]))
 			if err != nil {
-				return 0, err
+				putScratch(sp)
+				return 0, nil, 0, err
 			}
 			m.putAddr(h, m.hdr.name, unsafe.Pointer(&b[no]))
 			m.hdr.namelen.put(h, m.be, uint64(l))
@@ -696,99 +737,13 @@ func (f *Fd) Sendmmsg(msgs []Mmsg, flags MsgFlags) (int, error) {
 	if len(msgs) > 0 {
 		hp = unsafe.Pointer(&b[0])
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("sendmmsg", e)
-	}
-	r, e := k.syscall(sysSendmmsg, n, uintptr(hp), uintptr(len(msgs)), fl, 0, 0)
-	f.release()
+	r, err := f.fdBufCall(op, c, hp, uintptr(len(msgs)), fl)
 	runtime.KeepAlive(msgs)
-	if e != 0 {
-		return 0, callErr("sendmmsg", e)
-	}
-	for i := 0; i < int(r); i++ {
-		msgs[i].N = int(m.mmsg.len.uint(b[i*m.mmsg.size:], m.be))
-	}
-	return int(r), nil
-}
-
-// Recvmmsg receives up to len(msgs) messages in one call (recvmmsg(2)) and
-// returns how many arrived; each received message's Addr, N, ControlN,
-// Flags and Rights are set. With MSG_WAITFORONE it blocks only for the first.
-// (The kernel's own recvmmsg timeout is not offered: it is checked only
-// between messages; use SetRcvTimeo or MSG_DONTWAIT.)
-func (f *Fd) Recvmmsg(msgs []Mmsg, flags MsgFlags) (int, error) {
-	if msgSink.on {
-		msgSink.mmsg = msgs
-	}
-	if f == nil {
-		return 0, callErr("recvmmsg", EBADF)
-	}
-	k := f.k
-	m := &k.socks.msg
-	if !m.ok || m.mmsg.size == 0 {
-		return 0, callErr("recvmmsg", ENOSYS)
-	}
-	if len(msgs) > 1<<20 {
-		return 0, badArg("recvmmsg", "more than 1Mi messages")
-	}
-	fl, err := k.msgFlags("recvmmsg", flags)
 	if err != nil {
-		return 0, err
+		putScratch(sp)
+		return 0, nil, 0, err
 	}
-	size, iovOff, nameOff := m.mmsgScratch(msgs)
-	sp := getScratch(size)
-	defer putScratch(sp)
-	b := *sp
-	vi := iovOff
-	for i := range msgs {
-		mm := &msgs[i]
-		h := b[i*m.mmsg.size:]
-		no := nameOff + i*sockaddrBufSize
-		m.putAddr(h, m.hdr.name, unsafe.Pointer(&b[no]))
-		m.hdr.namelen.put(h, m.be, sockaddrBufSize)
-		if len(mm.Iov) > 0 {
-			m.putIovecs(b[vi:], mm.Iov)
-			m.putAddr(h, m.hdr.iov, unsafe.Pointer(&b[vi]))
-			m.hdr.iovlen.put(h, m.be, uint64(len(mm.Iov)))
-			vi += len(mm.Iov) * m.iov.size
-		}
-		if len(mm.Control) > 0 {
-			m.putAddr(h, m.hdr.control, bufPtr(mm.Control))
-			m.hdr.controllen.put(h, m.be, uint64(len(mm.Control)))
-		}
-	}
-	var hp unsafe.Pointer
-	if len(msgs) > 0 {
-		hp = unsafe.Pointer(&b[0])
-	}
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("recvmmsg", e)
-	}
-	r, e := k.syscall(sysRecvmmsg, n, uintptr(hp), uintptr(len(msgs)), fl, 0, 0)
-	f.release()
-	runtime.KeepAlive(msgs)
-	if e != 0 {
-		return 0, callErr("recvmmsg", e)
-	}
-	var perr error
-	for i := 0; i < int(r); i++ {
-		mm := &msgs[i]
-		h := b[i*m.mmsg.size:]
-		mm.N = int(m.mmsg.len.uint(h, m.be))
-		mm.Flags = MsgFlags(k.flagsFromABI(msgFlagsFamily, m.hdr.flags.uint(h, m.be)))
-		no := nameOff + i*sockaddrBufSize
-		mm.Addr = k.decodeSockaddr(b[no:no+sockaddrBufSize], int(m.hdr.namelen.uint(h, m.be)))
-		mm.ControlN = min(int(m.hdr.controllen.uint(h, m.be)), len(mm.Control))
-		mm.Rights = mm.Rights[:0]
-		var ctl Control
-		if err := k.parseControl(mm.Control[:mm.ControlN], &ctl); err != nil && perr == nil {
-			perr = err
-		}
-		mm.Rights = append(mm.Rights, ctl.Rights...)
-	}
-	return int(r), perr
+	return int(r), sp, nameOff, nil
 }
 
 // String describes a control message for logs.

@@ -43,7 +43,7 @@ const maxPollFds = 1 << 20
 //
 // ABIs without poll (Linux arm64, riscv64) are served by ppoll.
 func (k *Kernel) Poll(fds []PollFd, msec int) (int, error) {
-	if k.nr[sysPoll] == noSyscall && k.nr[sysPpoll] != noSyscall {
+	if !k.hasCall(sysPoll) && k.hasCall(sysPpoll) {
 		if msec < 0 {
 			return k.ppoll("poll", fds, nil, nil)
 		}
@@ -95,6 +95,16 @@ func (k *Kernel) pollPrep(name string, fds []PollFd, b []byte) error {
 	return nil
 }
 
+// pollBuf returns the raw pollfd array for fds, prepared by pollPrep: stk,
+// the caller's stack scratch, when it is large enough.
+func (k *Kernel) pollBuf(name string, fds []PollFd, stk *[pollStack * 8]byte) ([]byte, error) {
+	b := stk[:]
+	if size := len(fds) * k.ready.pollSize; size > len(stk) {
+		b = make([]byte, size)
+	}
+	return b, k.pollPrep(name, fds, b)
+}
+
 func (k *Kernel) pollRelease(fds []PollFd) {
 	for i := range fds {
 		if f := fds[i].Fd; f != nil {
@@ -130,12 +140,8 @@ func (k *Kernel) poll(fds []PollFd, msec int) (int, error) {
 		return 0, err
 	}
 	var stk [pollStack * 8]byte
-	size := len(fds) * k.ready.pollSize
-	b := stk[:]
-	if size > len(stk) {
-		b = make([]byte, size)
-	}
-	if err := k.pollPrep("poll", fds, b); err != nil {
+	b, err := k.pollBuf("poll", fds, &stk)
+	if err != nil {
 		return 0, err
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
@@ -160,26 +166,15 @@ func (k *Kernel) ppoll(name string, fds []PollFd, timeout *Timespec, mask *SigSe
 		return 0, badArg(name, "timeout out of range")
 	}
 	var ss [maxSigset]byte
-	var ssp unsafe.Pointer
-	if mask != nil {
-		if e := k.putSigset(ss[:s.sigsetSize], mask); e != 0 {
-			return 0, callErr(name, e)
-		}
-		ssp = unsafe.Pointer(&ss)
+	ssp, e := k.sigsetArg(&ss, mask)
+	if e != 0 {
+		return 0, callErr(name, e)
 	}
 	var ts [maxTimespec]byte
-	var tsp unsafe.Pointer
-	if timeout != nil {
-		s.putTimespec(ts[:], *timeout)
-		tsp = unsafe.Pointer(&ts)
-	}
+	tsp := s.timespecArg(&ts, timeout)
 	var stk [pollStack * 8]byte
-	size := len(fds) * s.pollSize
-	b := stk[:]
-	if size > len(stk) {
-		b = make([]byte, size)
-	}
-	if err := k.pollPrep(name, fds, b); err != nil {
+	b, err := k.pollBuf(name, fds, &stk)
+	if err != nil {
 		return 0, err
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
@@ -264,7 +259,7 @@ func (k *Kernel) getFdSet(b []byte, set *FdSet, nfds int) {
 // like C's; prefer Poll or an Epoll. ABIs without select are served by
 // pselect6. As with Poll, a signal ends the wait with EINTR.
 func (k *Kernel) Select(nfds int, r, w, x *FdSet, timeout *Timespec) (int, error) {
-	if k.nr[sysSelect] == noSyscall && k.nr[sysPselect6] != noSyscall {
+	if !k.hasCall(sysSelect) && k.hasCall(sysPselect6) {
 		return k.pselect("select", nfds, r, w, x, timeout, nil)
 	}
 	if err := k.selectCheck("select", nfds, timeout); err != nil {
@@ -358,18 +353,11 @@ func (k *Kernel) pselect(name string, nfds int, r, w, x *FdSet, timeout *Timespe
 		return 0, callErr(name, ENOSYS)
 	}
 	var ts [maxTimespec]byte
-	var tsp unsafe.Pointer
-	if timeout != nil {
-		s.putTimespec(ts[:], *timeout)
-		tsp = unsafe.Pointer(&ts)
-	}
+	tsp := s.timespecArg(&ts, timeout)
 	var ss [maxSigset]byte
-	var ssp unsafe.Pointer
-	if mask != nil {
-		if e := k.putSigset(ss[:s.sigsetSize], mask); e != 0 {
-			return 0, callErr(name, e)
-		}
-		ssp = unsafe.Pointer(&ss)
+	ssp, e := k.sigsetArg(&ss, mask)
+	if e != 0 {
+		return 0, callErr(name, e)
 	}
 	var rb, wb, xb [fdSetSize / 8]byte
 	n := k.fdSetBytes(nfds)

@@ -76,7 +76,10 @@ func procStruct(k *Kernel, name string, max int, fields ...procField) (layout, e
 	for _, f := range fields {
 		var err error
 		if *f.p, err = l.must(f.name); err != nil {
-			return layout{}, err
+			// A table that describes the struct only in part (one taken
+			// from x/sys/unix) cannot serve the call: ENOSYS, not a
+			// Kernel that fails to start.
+			return layout{}, nil
 		}
 	}
 	return l, nil
@@ -229,44 +232,30 @@ func (k *Kernel) Getpid() int {
 
 // Getppid returns the parent's process id, or -1 if the kernel has no
 // getppid. Raw syscall: it never blocks.
-func (k *Kernel) Getppid() int {
-	r, e := k.rawSyscall(sysGetppid, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return -1
-	}
-	return int(r)
-}
+func (k *Kernel) Getppid() int { return k.getID(sysGetppid) }
 
 // Gettid returns the id of the calling OS thread, or -1 if the kernel has
 // none. A goroutine moves between threads unless it is locked to one
 // (runtime.LockOSThread), so the answer is only stable for a locked
 // goroutine. Raw syscall: it never blocks.
-func (k *Kernel) Gettid() int {
-	r, e := k.rawSyscall(sysGettid, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return -1
-	}
-	return int(r)
-}
+func (k *Kernel) Gettid() int { return k.getID(sysGettid) }
 
 // Getpgrp returns the process group of the calling process, or -1 if the
 // kernel has no getpgrp. Raw syscall: it never blocks.
-func (k *Kernel) Getpgrp() int {
-	r, e := k.rawSyscall(sysGetpgrp, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return -1
-	}
-	return int(r)
-}
+func (k *Kernel) Getpgrp() int { return k.getID(sysGetpgrp) }
 
 // Getpgid returns the process group of process pid (0: the caller).
-func (k *Kernel) Getpgid(pid int) (int, error) {
-	if err := procCheckID("getpgid", pid); err != nil {
+func (k *Kernel) Getpgid(pid int) (int, error) { return k.pidOf("getpgid", sysGetpgid, pid) }
+
+// pidOf makes a raw call that maps process pid (0: the caller) to an id:
+// it only reads, and never blocks.
+func (k *Kernel) pidOf(op string, c call, pid int) (int, error) {
+	if err := procCheckID(op, pid); err != nil {
 		return 0, err
 	}
-	r, e := k.rawSyscall(sysGetpgid, uintptr(pid), 0, 0, 0, 0, 0)
+	r, e := k.rawSyscall(c, uintptr(pid), 0, 0, 0, 0, 0)
 	if e != 0 {
-		return 0, callErr("getpgid", e)
+		return 0, callErr(op, e)
 	}
 	return int(r), nil
 }
@@ -281,32 +270,17 @@ func (k *Kernel) Setpgid(pid, pgid int) error {
 	if err := procCheckID("setpgid", pgid); err != nil {
 		return err
 	}
-	if _, e := k.syscall(sysSetpgid, uintptr(pid), uintptr(pgid), 0, 0, 0, 0); e != 0 {
-		return callErr("setpgid", e)
-	}
-	return nil
+	return errOnly(k.intCall("setpgid", sysSetpgid, uintptr(pid), uintptr(pgid), 0))
 }
 
 // Getsid returns the session id of process pid (0: the caller).
-func (k *Kernel) Getsid(pid int) (int, error) {
-	if err := procCheckID("getsid", pid); err != nil {
-		return 0, err
-	}
-	r, e := k.rawSyscall(sysGetsid, uintptr(pid), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return 0, callErr("getsid", e)
-	}
-	return int(r), nil
-}
+func (k *Kernel) Getsid(pid int) (int, error) { return k.pidOf("getsid", sysGetsid, pid) }
 
 // Setsid makes the caller the leader of a new session and process group
 // and returns the new session id. A process group leader cannot (EPERM).
 func (k *Kernel) Setsid() (int, error) {
-	r, e := k.syscall(sysSetsid, 0, 0, 0, 0, 0, 0)
-	if e != 0 {
-		return 0, callErr("setsid", e)
-	}
-	return int(r), nil
+	r, err := k.intCall("setsid", sysSetsid, 0, 0, 0)
+	return int(r), err
 }
 
 var (
@@ -328,10 +302,7 @@ func (k *Kernel) Kill(pid int, sig Signal) error {
 	if err != nil {
 		return err
 	}
-	if _, e := k.syscall(sysKill, uintptr(pid), s, 0, 0, 0, 0); e != 0 {
-		return callErr("kill", e)
-	}
-	return nil
+	return errOnly(k.intCall("kill", sysKill, uintptr(pid), s, 0))
 }
 
 // Tgkill sends sig to thread tid of process tgid; the process id guards
@@ -347,10 +318,7 @@ func (k *Kernel) Tgkill(tgid, tid int, sig Signal) error {
 	if err != nil {
 		return err
 	}
-	if _, e := k.syscall(sysTgkill, uintptr(tgid), uintptr(tid), s, 0, 0, 0); e != 0 {
-		return callErr("tgkill", e)
-	}
-	return nil
+	return errOnly(k.intCall("tgkill", sysTgkill, uintptr(tgid), uintptr(tid), s))
 }
 
 // Tkill sends sig to thread tid. Prefer Tgkill, which cannot hit a reused
@@ -363,10 +331,7 @@ func (k *Kernel) Tkill(tid int, sig Signal) error {
 	if err != nil {
 		return err
 	}
-	if _, e := k.syscall(sysTkill, uintptr(tid), s, 0, 0, 0, 0); e != 0 {
-		return callErr("tkill", e)
-	}
-	return nil
+	return errOnly(k.intCall("tkill", sysTkill, uintptr(tid), s, 0))
 }
 
 // PidfdOpen returns a descriptor that refers to process pid: signals sent
@@ -381,9 +346,9 @@ func (k *Kernel) PidfdOpen(pid int, flags PidfdFlags) (*Fd, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, e := k.syscall(sysPidfdOpen, uintptr(pid), fl, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("pidfd_open", e)
+	r, err := k.intCall("pidfd_open", sysPidfdOpen, uintptr(pid), fl, 0)
+	if err != nil {
+		return nil, err
 	}
 	return k.newFd(r), nil
 }
@@ -398,16 +363,7 @@ func (k *Kernel) PidfdSendSignal(pidfd *Fd, sig Signal) error {
 	if err != nil {
 		return err
 	}
-	n, e := pidfd.acquire()
-	if e != 0 {
-		return callErr("pidfd_send_signal", e)
-	}
-	_, e = k.syscall(sysPidfdSendSignal, n, s, 0, 0, 0, 0)
-	pidfd.release()
-	if e != 0 {
-		return callErr("pidfd_send_signal", e)
-	}
-	return nil
+	return errOnly(pidfd.fdCall("pidfd_send_signal", sysPidfdSendSignal, s, 0, 0))
 }
 
 var sysPrctl = newCall("prctl")
@@ -529,10 +485,7 @@ func (k *Kernel) PrctlGetNoNewPrivs() (bool, error) {
 // the children it creates from now on. It cannot be cleared again: use it
 // in a process about to exec, or before installing a seccomp filter.
 func (k *Kernel) PrctlSetNoNewPrivs() error {
-	if k.procs.pr.setNoNewPrivs == procNoConst {
-		return callErr("prctl", ENOSYS)
-	}
-	if _, e := k.syscall(sysPrctl, uintptr(k.procs.pr.setNoNewPrivs), 1, 0, 0, 0, 0); e != 0 {
+	if _, e := k.prctl(k.procs.pr.setNoNewPrivs, 1); e != 0 {
 		return callErr("prctl", e)
 	}
 	return nil

@@ -99,7 +99,7 @@ func (s *readyState) init(k *Kernel) error {
 	del, ok3 := t.Const("EPOLL_CTL_DEL")
 	s.epCtlAdd, s.epCtlMod, s.epCtlDel, s.epCtlOK = uintptr(add), uintptr(mod), uintptr(del), ok1 && ok2 && ok3
 	s.epWait, s.epWaitName = sysEpollWait, "epoll_wait"
-	if k.nr[sysEpollWait] == noSyscall {
+	if !k.hasCall(sysEpollWait) {
 		s.epWait, s.epWaitName = sysEpollPwait, "epoll_pwait"
 	}
 
@@ -207,9 +207,9 @@ func (k *Kernel) Eventfd(initval uint, flags EventfdFlags) (*Fd, error) {
 	if err != nil {
 		return nil, sysErr("eventfd2", err)
 	}
-	r, e := k.syscall(sysEventfd2, uintptr(initval), uintptr(fl), 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("eventfd2", e)
+	r, err := k.intCall("eventfd2", sysEventfd2, uintptr(initval), uintptr(fl), 0)
+	if err != nil {
+		return nil, err
 	}
 	return k.newFd(r), nil
 }
@@ -220,9 +220,9 @@ func (k *Kernel) EventfdLegacy(initval uint) (*Fd, error) {
 	if uint64(initval) > math.MaxUint32 {
 		return nil, badArg("eventfd", "initial value does not fit 32 bits")
 	}
-	r, e := k.syscall(sysEventfd, uintptr(initval), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("eventfd", e)
+	r, err := k.intCall("eventfd", sysEventfd, uintptr(initval), 0, 0)
+	if err != nil {
+		return nil, err
 	}
 	return k.newFd(r), nil
 }
@@ -237,9 +237,8 @@ func (f *Fd) EventfdRead() (uint64, error) {
 // at 2^64-2: a write that would pass it blocks, or fails with EAGAIN under
 // EFD_NONBLOCK; v = 2^64-1 is EINVAL.
 func (f *Fd) EventfdWrite(v uint64) error {
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("write", e)
+	if f == nil {
+		return callErr("write", EBADF)
 	}
 	var raw [8]byte
 	if f.k.table.BigEndian {
@@ -247,10 +246,9 @@ func (f *Fd) EventfdWrite(v uint64) error {
 	} else {
 		binary.LittleEndian.PutUint64(raw[:], v)
 	}
-	r, e := f.k.syscall(sysWrite, n, uintptr(unsafe.Pointer(&raw)), 8, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("write", e)
+	r, err := f.fdBufCall("write", sysWrite, unsafe.Pointer(&raw), 8, 0)
+	if err != nil {
+		return err
 	}
 	if r != 8 {
 		return callErr("write", EIO)
@@ -261,15 +259,10 @@ func (f *Fd) EventfdWrite(v uint64) error {
 // readU64 reads one kernel-order uint64: the value an eventfd or a timerfd
 // hands out.
 func (f *Fd) readU64() (uint64, error) {
-	n, e := f.acquire()
-	if e != 0 {
-		return 0, callErr("read", e)
-	}
 	var raw [8]byte
-	r, e := f.k.syscall(sysRead, n, uintptr(unsafe.Pointer(&raw)), 8, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return 0, callErr("read", e)
+	r, err := f.fdBufCall("read", sysRead, unsafe.Pointer(&raw), 8, 0)
+	if err != nil {
+		return 0, err
 	}
 	if r != 8 {
 		// Not an eventfd or timerfd: a pipe or file gave fewer bytes.
@@ -297,4 +290,27 @@ func clampMsec(msec int) uintptr {
 func (s *readyState) putTimespec(raw []byte, ts Timespec) {
 	s.tsSec.put(raw, s.be, uint64(ts.Sec))
 	s.tsNsec.put(raw, s.be, uint64(ts.Nsec))
+}
+
+// timespecArg writes timeout into raw, the caller's stack scratch, and
+// returns the address to pass: nil for a nil timeout (wait forever).
+func (s *readyState) timespecArg(raw *[maxTimespec]byte, timeout *Timespec) unsafe.Pointer {
+	if timeout == nil {
+		return nil
+	}
+	s.putTimespec(raw[:], *timeout)
+	return unsafe.Pointer(raw)
+}
+
+// sigsetArg writes mask into raw, the caller's stack scratch, as the ABI's
+// sigset_t and returns the address to pass: nil for a nil mask (the wait
+// leaves the thread's mask alone).
+func (k *Kernel) sigsetArg(raw *[maxSigset]byte, mask *SigSet) (unsafe.Pointer, Errno) {
+	if mask == nil {
+		return nil, 0
+	}
+	if e := k.putSigset(raw[:k.ready.sigsetSize], mask); e != 0 {
+		return nil, e
+	}
+	return unsafe.Pointer(raw), 0
 }

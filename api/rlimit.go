@@ -43,17 +43,11 @@ func limFromABI(v, inf uint64) uint64 {
 
 // Getrlimit reads the calling process's limits on res.
 func (k *Kernel) Getrlimit(res Resource, rl *Rlimit) error {
-	if rl == nil {
-		return badArg("getrlimit", "nil *Rlimit")
-	}
-	r, err := k.enumToABI(resourceFamily, uint64(res))
+	r, err := k.rlimitArgs("getrlimit", res, rl)
 	if err != nil {
-		return badArg("getrlimit", err.Error())
+		return err
 	}
 	s := &k.procs
-	if s.rlimit.s == nil {
-		return callErr("getrlimit", ENOSYS)
-	}
 	var raw [procRlimitBufSize]byte
 	// Raw syscall: getrlimit only reads the limits and never blocks.
 	_, e := k.rawSyscall(sysGetrlimit, uintptr(r), uintptr(unsafe.Pointer(&raw[0])), 0, 0, 0, 0)
@@ -73,17 +67,11 @@ func (k *Kernel) Getrlimit(res Resource, rl *Rlimit) error {
 // the limit was changed through the syscall package; a change made here is
 // not seen by that logic.
 func (k *Kernel) Setrlimit(res Resource, rl *Rlimit) error {
-	if rl == nil {
-		return badArg("setrlimit", "nil *Rlimit")
-	}
-	r, err := k.enumToABI(resourceFamily, uint64(res))
+	r, err := k.rlimitArgs("setrlimit", res, rl)
 	if err != nil {
-		return badArg("setrlimit", err.Error())
+		return err
 	}
 	s := &k.procs
-	if s.rlimit.s == nil {
-		return callErr("setrlimit", ENOSYS)
-	}
 	var raw [procRlimitBufSize]byte
 	be := s.rlimit.be
 	s.rlimCur.put(raw[:], be, limToABI(rl.Cur, s.rlimInf))
@@ -92,6 +80,21 @@ func (k *Kernel) Setrlimit(res Resource, rl *Rlimit) error {
 		return callErr("setrlimit", e)
 	}
 	return nil
+}
+
+// rlimitArgs checks what Getrlimit and Setrlimit share and translates res.
+func (k *Kernel) rlimitArgs(op string, res Resource, rl *Rlimit) (uint64, error) {
+	if rl == nil {
+		return 0, badArg(op, "nil *Rlimit")
+	}
+	r, err := k.enumToABI(resourceFamily, uint64(res))
+	if err != nil {
+		return 0, badArg(op, err.Error())
+	}
+	if k.procs.rlimit.s == nil {
+		return 0, callErr(op, ENOSYS)
+	}
+	return r, nil
 }
 
 // Prlimit reads and/or sets the limits on res of process pid (0: the

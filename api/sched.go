@@ -117,38 +117,32 @@ func (k *Kernel) cpuSetNative() bool { return !k.table.BigEndian || k.table.PtrS
 // SchedGetaffinity reads the set of CPUs thread or process pid (0: the
 // calling OS thread) may run on.
 func (k *Kernel) SchedGetaffinity(pid int, set *CPUSet) error {
-	if set == nil {
-		return badArg("sched_getaffinity", "nil *CPUSet")
-	}
-	if err := procCheckID("sched_getaffinity", pid); err != nil {
-		return err
-	}
-	if !k.cpuSetNative() {
-		return callErr("sched_getaffinity", ENOSYS)
-	}
-	set.Zero()
-	// The kernel fills only the bytes of its own mask and returns their
-	// count; the rest stays zero.
-	if _, e := k.syscall(sysSchedGetaffinity, uintptr(pid), unsafe.Sizeof(*set), uintptr(unsafe.Pointer(set)), 0, 0, 0); e != 0 {
-		return callErr("sched_getaffinity", e)
-	}
-	return nil
+	return k.schedAffinity("sched_getaffinity", sysSchedGetaffinity, pid, set)
 }
 
 // SchedSetaffinity restricts thread or process pid (0: the calling OS
 // thread) to the CPUs in set.
 func (k *Kernel) SchedSetaffinity(pid int, set *CPUSet) error {
+	return k.schedAffinity("sched_setaffinity", sysSchedSetaffinity, pid, set)
+}
+
+func (k *Kernel) schedAffinity(op string, c call, pid int, set *CPUSet) error {
 	if set == nil {
-		return badArg("sched_setaffinity", "nil *CPUSet")
+		return badArg(op, "nil *CPUSet")
 	}
-	if err := procCheckID("sched_setaffinity", pid); err != nil {
+	if err := procCheckID(op, pid); err != nil {
 		return err
 	}
 	if !k.cpuSetNative() {
-		return callErr("sched_setaffinity", ENOSYS)
+		return callErr(op, ENOSYS)
 	}
-	if _, e := k.syscall(sysSchedSetaffinity, uintptr(pid), unsafe.Sizeof(*set), uintptr(unsafe.Pointer(set)), 0, 0, 0); e != 0 {
-		return callErr("sched_setaffinity", e)
+	if c == sysSchedGetaffinity {
+		// The kernel fills only the bytes of its own mask and returns
+		// their count; the rest stays zero.
+		set.Zero()
+	}
+	if _, e := k.syscall(c, uintptr(pid), unsafe.Sizeof(*set), uintptr(unsafe.Pointer(set)), 0, 0, 0); e != 0 {
+		return callErr(op, e)
 	}
 	return nil
 }
@@ -156,10 +150,7 @@ func (k *Kernel) SchedSetaffinity(pid int, set *CPUSet) error {
 // SchedYield gives up the CPU to other runnable threads. Go programs
 // usually want runtime.Gosched, which yields to other goroutines.
 func (k *Kernel) SchedYield() error {
-	if _, e := k.syscall(sysSchedYield, 0, 0, 0, 0, 0, 0); e != 0 {
-		return callErr("sched_yield", e)
-	}
-	return nil
+	return errOnly(k.intCall("sched_yield", sysSchedYield, 0, 0, 0))
 }
 
 // SchedParam holds a scheduling policy's parameters (struct sched_param).
@@ -211,16 +202,10 @@ func (k *Kernel) SchedSetscheduler(pid int, policy SchedPolicy, param *SchedPara
 // SchedGetparam reads the scheduling parameters of thread or process pid
 // (0: the calling OS thread).
 func (k *Kernel) SchedGetparam(pid int, param *SchedParam) error {
-	if param == nil {
-		return badArg("sched_getparam", "nil *SchedParam")
-	}
-	if err := procCheckID("sched_getparam", pid); err != nil {
+	if err := k.schedParamArgs("sched_getparam", pid, param); err != nil {
 		return err
 	}
 	s := &k.procs
-	if s.schedParam.s == nil {
-		return callErr("sched_getparam", ENOSYS)
-	}
 	var raw [procSchedParamBufSize]byte
 	if _, e := k.rawSyscall(sysSchedGetparam, uintptr(pid), uintptr(unsafe.Pointer(&raw[0])), 0, 0, 0, 0); e != 0 {
 		return callErr("sched_getparam", e)
@@ -232,20 +217,28 @@ func (k *Kernel) SchedGetparam(pid int, param *SchedParam) error {
 // SchedSetparam sets the scheduling parameters of thread or process pid
 // (0: the calling OS thread) under its current policy.
 func (k *Kernel) SchedSetparam(pid int, param *SchedParam) error {
-	if param == nil {
-		return badArg("sched_setparam", "nil *SchedParam")
-	}
-	if err := procCheckID("sched_setparam", pid); err != nil {
+	if err := k.schedParamArgs("sched_setparam", pid, param); err != nil {
 		return err
 	}
 	s := &k.procs
-	if s.schedParam.s == nil {
-		return callErr("sched_setparam", ENOSYS)
-	}
 	var raw [procSchedParamBufSize]byte
 	s.schedPrio.put(raw[:], s.schedParam.be, uint64(param.Priority))
 	if _, e := k.syscall(sysSchedSetparam, uintptr(pid), uintptr(unsafe.Pointer(&raw[0])), 0, 0, 0, 0); e != 0 {
 		return callErr("sched_setparam", e)
+	}
+	return nil
+}
+
+// schedParamArgs checks what SchedGetparam and SchedSetparam share.
+func (k *Kernel) schedParamArgs(op string, pid int, param *SchedParam) error {
+	if param == nil {
+		return badArg(op, "nil *SchedParam")
+	}
+	if err := procCheckID(op, pid); err != nil {
+		return err
+	}
+	if k.procs.schedParam.s == nil {
+		return callErr(op, ENOSYS)
 	}
 	return nil
 }
@@ -309,10 +302,7 @@ func (k *Kernel) Setpriority(which PrioWhich, who, prio int) error {
 	if err != nil {
 		return badArg("setpriority", err.Error())
 	}
-	if _, e := k.syscall(sysSetpriority, uintptr(w), uintptr(who), uintptr(prio), 0, 0, 0); e != 0 {
-		return callErr("setpriority", e)
-	}
-	return nil
+	return errOnly(k.intCall("setpriority", sysSetpriority, uintptr(w), uintptr(who), uintptr(prio)))
 }
 
 // Getcpu returns the CPU and NUMA node the calling thread is running on

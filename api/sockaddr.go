@@ -42,6 +42,17 @@ type SockaddrUnix struct {
 	Name string
 }
 
+// SockaddrNetlink is a netlink address (struct sockaddr_nl): Pid is the
+// port id (0 is the kernel; binding to 0 lets the kernel choose one) and
+// Groups the bitmap of multicast groups 1 to 32 (group n is bit n-1).
+// Received addresses of this family still decode as SockaddrRaw, as they
+// always have; Kernel.NetlinkAddr converts them, and Fd.RecvfromNetlink
+// receives without allocating.
+type SockaddrNetlink struct {
+	Pid    uint32
+	Groups uint32
+}
+
 // SockaddrRaw is an address of a family api does not decode: Data holds
 // the bytes after the family field, in the ABI's layout.
 type SockaddrRaw struct {
@@ -49,10 +60,11 @@ type SockaddrRaw struct {
 	Data []byte
 }
 
-func (SockaddrInet4) sockaddr() {}
-func (SockaddrInet6) sockaddr() {}
-func (SockaddrUnix) sockaddr()  {}
-func (SockaddrRaw) sockaddr()   {}
+func (SockaddrInet4) sockaddr()   {}
+func (SockaddrInet6) sockaddr()   {}
+func (SockaddrUnix) sockaddr()    {}
+func (SockaddrNetlink) sockaddr() {}
+func (SockaddrRaw) sockaddr()     {}
 
 // Family returns AF_INET.
 func (SockaddrInet4) Family() Family { return AF_INET }
@@ -62,6 +74,9 @@ func (SockaddrInet6) Family() Family { return AF_INET6 }
 
 // Family returns AF_UNIX.
 func (SockaddrUnix) Family() Family { return AF_UNIX }
+
+// Family returns AF_NETLINK.
+func (SockaddrNetlink) Family() Family { return AF_NETLINK }
 
 // Family returns the address family.
 func (sa SockaddrRaw) Family() Family { return sa.Fam }
@@ -89,6 +104,16 @@ func (sa SockaddrUnix) String() string {
 		return sa.Name
 	}
 	return "unix:" + sa.Name
+}
+
+// String formats the address as "netlink:PID", with "/0xGROUPS" appended
+// when Groups is not 0.
+func (sa SockaddrNetlink) String() string {
+	s := "netlink:" + strconv.FormatUint(uint64(sa.Pid), 10)
+	if sa.Groups != 0 {
+		s += "/0x" + strconv.FormatUint(uint64(sa.Groups), 16)
+	}
+	return s
 }
 
 // String formats the address as "AF_NETLINK:0c000000..." (hex data).
@@ -143,6 +168,8 @@ const unixPathMax = 108
 //	unix:/run/x.sock      Unix path (SockaddrUnix), also a bare "/run/x.sock"
 //	@name, unix:@name     Linux abstract Unix name
 //	unix:                 unnamed Unix socket
+//	netlink:PID[/GROUPS]  netlink port id and group bitmap (SockaddrNetlink;
+//	                      GROUPS in C syntax: 0x10, 16)
 //
 // Host names are not resolved. Errors are *SockaddrError naming the input.
 func ParseSockaddr(s string) (Sockaddr, error) {
@@ -151,6 +178,8 @@ func ParseSockaddr(s string) (Sockaddr, error) {
 		return parseUnix(s, s[len("unix:"):])
 	case strings.HasPrefix(s, "@"), strings.HasPrefix(s, "/"):
 		return parseUnix(s, s)
+	case strings.HasPrefix(s, "netlink:"):
+		return parseNetlink(s)
 	}
 	return parseInet(s)
 }
@@ -169,6 +198,24 @@ func parseUnix(input, name string) (Sockaddr, error) {
 		return nil, addrErr(input, "unix path longer than "+strconv.Itoa(unixPathMax-1)+" bytes (sun_path)")
 	}
 	return SockaddrUnix{Name: name}, nil
+}
+
+func parseNetlink(s string) (Sockaddr, error) {
+	rest := s[len("netlink:"):]
+	pid, groups, slash := strings.Cut(rest, "/")
+	p, err := strconv.ParseUint(pid, 10, 32)
+	if err != nil {
+		return nil, addrErr(s, "bad netlink port id "+strconv.Quote(pid)+" (0 to 4294967295)")
+	}
+	sa := SockaddrNetlink{Pid: uint32(p)}
+	if slash {
+		g, err := strconv.ParseUint(groups, 0, 32)
+		if err != nil {
+			return nil, addrErr(s, "bad netlink group bitmap "+strconv.Quote(groups)+" (32 bits)")
+		}
+		sa.Groups = uint32(g)
+	}
+	return sa, nil
 }
 
 func parseInet(s string) (Sockaddr, error) {
@@ -264,4 +311,3 @@ func zoneID(input, z string) (uint32, error) {
 	}
 	return uint32(n), nil
 }
-

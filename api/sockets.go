@@ -53,6 +53,13 @@ type sockState struct {
 	un struct {
 		family, len, path fieldAt
 	}
+	// nl is struct sockaddr_nl; size 0 when the ABI has no netlink (the
+	// BSDs), and netlink addresses are then refused with EAFNOSUPPORT.
+	nl struct {
+		size                int
+		af                  uint64
+		family, pid, groups fieldAt
+	}
 
 	sockFlagsKnown uint64 // union of the SockFlags members
 	msgFlagsKnown  uint64
@@ -132,6 +139,7 @@ func (s *sockState) init(k *Kernel) error {
 		in4.size > sockaddrBufSize || in6.size > sockaddrBufSize || un.size > sockaddrBufSize {
 		return errMissing("sockaddr_in/in6/un layouts api can encode")
 	}
+	s.initNetlink(k)
 	for _, v := range sockFlagsFamily.values {
 		s.sockFlagsKnown |= v
 	}
@@ -142,6 +150,21 @@ func (s *sockState) init(k *Kernel) error {
 		return err
 	}
 	return s.opt.init(k)
+}
+
+// initNetlink resolves struct sockaddr_nl, which only Linux ABIs have.
+func (s *sockState) initNetlink(k *Kernel) {
+	l := k.optLayout("sockaddr_nl")
+	af, err := k.enumToABI(familyFamily, uint64(AF_NETLINK))
+	if l.s == nil || err != nil || l.size > sockaddrBufSize {
+		return
+	}
+	fam, pid, groups := l.field("nl_family"), l.field("nl_pid"), l.field("nl_groups")
+	if !fam.ok() || pid.size != 4 || groups.size != 4 {
+		return
+	}
+	s.nl.size, s.nl.af = l.size, af
+	s.nl.family, s.nl.pid, s.nl.groups = fam, pid, groups
 }
 
 // sockErr wraps an error that is not an Errno (a bad address, an option an
@@ -170,6 +193,12 @@ func (k *Kernel) encodeSockaddr(call string, sa Sockaddr, b *sockaddrBuf) (int, 
 	case *SockaddrUnix:
 		if a != nil {
 			return s.putUnix(call, a.Name, b)
+		}
+	case SockaddrNetlink:
+		return s.putNetlink(call, &a, b)
+	case *SockaddrNetlink:
+		if a != nil {
+			return s.putNetlink(call, a, b)
 		}
 	case SockaddrRaw:
 		return k.putRaw(call, &a, b)
@@ -204,6 +233,71 @@ func (s *sockState) putInet6(a *SockaddrInet6, b *sockaddrBuf) int {
 	copy(f.addr.bytes(b[:]), a.Addr[:])
 	f.scope.put(b[:], be, uint64(a.ZoneID))
 	return f.size
+}
+
+func (s *sockState) putNetlink(call string, a *SockaddrNetlink, b *sockaddrBuf) (int, error) {
+	f := &s.nl
+	if f.size == 0 {
+		return 0, callErr(call, EAFNOSUPPORT)
+	}
+	clear(b[:f.size])
+	f.family.put(b[:], s.be, f.af)
+	f.pid.put(b[:], s.be, uint64(a.Pid))
+	f.groups.put(b[:], s.be, uint64(a.Groups))
+	return f.size, nil
+}
+
+// getNetlink decodes a raw sockaddr_nl of n bytes; ok is false when it is
+// not one.
+func (s *sockState) getNetlink(b []byte, n int, a *SockaddrNetlink) bool {
+	f := &s.nl
+	if f.size == 0 || n < f.size || n > len(b) || s.saFamily.uint(b, s.be) != f.af {
+		return false
+	}
+	a.Pid = uint32(f.pid.uint(b, s.be))
+	a.Groups = uint32(f.groups.uint(b, s.be))
+	return true
+}
+
+// NetlinkAddr converts an address of family AF_NETLINK that this kernel
+// returned (Recvfrom, Getsockname: a SockaddrRaw, whose bytes are in the
+// ABI's layout) to a SockaddrNetlink. A SockaddrNetlink is returned as it
+// is; anything else is EAFNOSUPPORT.
+func (k *Kernel) NetlinkAddr(sa Sockaddr) (SockaddrNetlink, error) {
+	switch a := sa.(type) {
+	case SockaddrNetlink:
+		return a, nil
+	case *SockaddrNetlink:
+		if a != nil {
+			return *a, nil
+		}
+	case SockaddrRaw:
+		return k.netlinkFromRaw(&a)
+	case *SockaddrRaw:
+		if a != nil {
+			return k.netlinkFromRaw(a)
+		}
+	}
+	return SockaddrNetlink{}, callErr("netlinkaddr", EAFNOSUPPORT)
+}
+
+func (k *Kernel) netlinkFromRaw(a *SockaddrRaw) (SockaddrNetlink, error) {
+	s := &k.socks
+	var out SockaddrNetlink
+	if a.Fam != AF_NETLINK {
+		return out, callErr("netlinkaddr", EAFNOSUPPORT)
+	}
+	var raw sockaddrBuf
+	start := int(s.saFamily.off) + int(s.saFamily.size)
+	if start+len(a.Data) > len(raw) {
+		return out, callErr("netlinkaddr", EAFNOSUPPORT)
+	}
+	s.saFamily.put(raw[:], s.be, s.nl.af)
+	copy(raw[start:], a.Data)
+	if !s.getNetlink(raw[:], start+len(a.Data), &out) {
+		return out, callErr("netlinkaddr", EAFNOSUPPORT)
+	}
+	return out, nil
 }
 
 // putUnix encodes a Unix address as Go's syscall package does: a path gets
@@ -323,9 +417,9 @@ func (k *Kernel) Socket(family Family, typ SockType, flags SockFlags, proto Prot
 	if err != nil {
 		return nil, err
 	}
-	r, e := k.syscall(sysSocket, af, ty, pr, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("socket", e)
+	r, err := k.intCall("socket", sysSocket, af, ty, pr)
+	if err != nil {
+		return nil, err
 	}
 	return k.newFd(r), nil
 }
@@ -391,16 +485,7 @@ func (f *Fd) sockaddrCall(call string, c call, sa Sockaddr) error {
 	if err != nil {
 		return err
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr(call, e)
-	}
-	_, e = f.k.syscall(c, n, uintptr(unsafe.Pointer(&raw)), uintptr(l), 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr(call, e)
-	}
-	return nil
+	return errOnly(f.fdBufCall(call, c, unsafe.Pointer(&raw), uintptr(l), 0))
 }
 
 // Listen marks the socket as accepting connections, with a queue of
@@ -410,16 +495,7 @@ func (f *Fd) Listen(backlog int) error {
 	if backlog < 0 || backlog > 1<<31-1 {
 		return badArg("listen", "backlog "+strconv.Itoa(backlog)+" out of range")
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("listen", e)
-	}
-	_, e = f.k.syscall(sysListen, n, uintptr(backlog), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("listen", e)
-	}
-	return nil
+	return errOnly(f.fdCall("listen", sysListen, uintptr(backlog), 0, 0))
 }
 
 // Accept takes a pending connection (accept(2)) and returns it with the
@@ -500,16 +576,7 @@ func (f *Fd) Shutdown(how ShutHow) error {
 	if err != nil {
 		return sockErr("shutdown", err)
 	}
-	n, e := f.acquire()
-	if e != 0 {
-		return callErr("shutdown", e)
-	}
-	_, e = f.k.syscall(sysShutdown, n, uintptr(h), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return callErr("shutdown", e)
-	}
-	return nil
+	return errOnly(f.fdCall("shutdown", sysShutdown, uintptr(h), 0, 0))
 }
 
 // msgFlags validates and translates flags for the send and receive calls.
@@ -613,6 +680,26 @@ func (f *Fd) RecvfromInet6(p []byte, flags MsgFlags, from *SockaddrInet6) (int, 
 	}
 	if from != nil {
 		s.getInet6(raw[:], from)
+	}
+	return r, nil
+}
+
+// RecvfromNetlink is Recvfrom for netlink sockets that fills *from instead
+// of allocating an address (netlink readers check that a message comes
+// from the kernel, port 0). It fails with EAFNOSUPPORT if the sender is not
+// a netlink address (the data is received all the same).
+func (f *Fd) RecvfromNetlink(p []byte, flags MsgFlags, from *SockaddrNetlink) (int, error) {
+	var raw sockaddrBuf
+	r, alen, err := f.recvfrom(p, flags, &raw)
+	if err != nil {
+		return 0, err
+	}
+	var a SockaddrNetlink
+	if !f.k.socks.getNetlink(raw[:], alen, &a) {
+		return r, callErr("recvfrom", EAFNOSUPPORT)
+	}
+	if from != nil {
+		*from = a
 	}
 	return r, nil
 }

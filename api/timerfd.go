@@ -35,9 +35,9 @@ func (k *Kernel) TimerfdCreate(clock ClockID, flags TimerfdFlags) (*Timerfd, err
 	if k.ready.itsSize == 0 {
 		return nil, callErr("timerfd_create", ENOSYS)
 	}
-	r, e := k.syscall(sysTimerfdCreate, uintptr(c), uintptr(fl), 0, 0, 0, 0)
-	if e != 0 {
-		return nil, callErr("timerfd_create", e)
+	r, err := k.intCall("timerfd_create", sysTimerfdCreate, uintptr(c), uintptr(fl), 0)
+	if err != nil {
+		return nil, err
 	}
 	return &Timerfd{k.newFd(r)}, nil
 }
@@ -94,15 +94,9 @@ func (t *Timerfd) Settime(flags TimerfdFlags, v Itimerspec) (old Itimerspec, err
 // disarmed) and the period.
 func (t *Timerfd) Gettime() (Itimerspec, error) {
 	f := t.file()
-	n, e := f.acquire()
-	if e != 0 {
-		return Itimerspec{}, callErr("timerfd_gettime", e)
-	}
 	var raw [maxIts]byte
-	_, e = f.k.syscall(sysTimerfdGettime, n, uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
-	f.release()
-	if e != 0 {
-		return Itimerspec{}, callErr("timerfd_gettime", e)
+	if _, err := f.fdBufCall("timerfd_gettime", sysTimerfdGettime, unsafe.Pointer(&raw), 0, 0); err != nil {
+		return Itimerspec{}, err
 	}
 	return f.k.ready.decodeIts(raw[:]), nil
 }

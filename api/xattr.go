@@ -40,6 +40,21 @@ func (k *Kernel) xattrName(op string, nb *pathBuf, name string) (unsafe.Pointer,
 	return nb.cstr(op, name)
 }
 
+// xattrTarget prepares the target of an xattr call: the C string of path
+// in pb, or, when f is not nil, f's number (acquired: release f after the
+// call).
+func xattrTarget(op, path string, f *Fd, pb *pathBuf) (unsafe.Pointer, uintptr, error) {
+	if f != nil {
+		fd, e := f.acquire()
+		if e != 0 {
+			return nil, 0, callErr(op, e)
+		}
+		return nil, fd, nil
+	}
+	p, err := pb.cstr(op, path)
+	return p, 0, err
+}
+
 // xattrSys makes one xattr call: on the path p when it is not nil, else on
 // descriptor fd. Addresses arrive as unsafe.Pointer, which the runtime
 // adjusts if the stack moves in this function's prologue.
@@ -56,6 +71,28 @@ func (k *Kernel) xattrListSys(c call, p unsafe.Pointer, fd uintptr, b unsafe.Poi
 		return k.syscall(c, uintptr(p), uintptr(b), uintptr(n), 0, 0, 0)
 	}
 	return k.syscall(c, fd, uintptr(b), uintptr(n), 0, 0, 0)
+}
+
+// xattrCall makes one of the calls that name an attribute, on path or, when
+// f is not nil, on f: c(target, name, buf, len(buf), a5).
+func (k *Kernel) xattrCall(c call, op, path string, f *Fd, name string, buf []byte, a5 uintptr) (uintptr, error) {
+	var nb, pb pathBuf
+	np, err := k.xattrName(op, &nb, name)
+	if err != nil {
+		return 0, err
+	}
+	p, fd, err := xattrTarget(op, path, f, &pb)
+	if err != nil {
+		return 0, err
+	}
+	r, e := k.xattrSys(c, p, fd, np, bufPtr(buf), uintptr(len(buf)), a5)
+	if f != nil {
+		f.release()
+	}
+	if e != 0 {
+		return 0, xattrErr(op, path, f != nil, e)
+	}
+	return r, nil
 }
 
 // xattrErr wraps e: with the path for the path forms, the call otherwise.
@@ -95,29 +132,7 @@ func (k *Kernel) setxattr(c call, op, path string, f *Fd, name string, value []b
 	if err != nil {
 		return err
 	}
-	var nb, pb pathBuf
-	np, err := k.xattrName(op, &nb, name)
-	if err != nil {
-		return err
-	}
-	var p unsafe.Pointer
-	var fd uintptr
-	if f != nil {
-		var e Errno
-		if fd, e = f.acquire(); e != 0 {
-			return callErr(op, e)
-		}
-	} else if p, err = pb.cstr(op, path); err != nil {
-		return err
-	}
-	_, e := k.xattrSys(c, p, fd, np, bufPtr(value), uintptr(len(value)), uintptr(fl))
-	if f != nil {
-		f.release()
-	}
-	if e != 0 {
-		return xattrErr(op, path, f != nil, e)
-	}
-	return nil
+	return errOnly(k.xattrCall(c, op, path, f, name, value, uintptr(fl)))
 }
 
 // Getxattr reads the attribute name of path into buf and returns its
@@ -142,29 +157,8 @@ func (f *Fd) Getxattr(name string, buf []byte) (int, error) {
 }
 
 func (k *Kernel) getxattr(c call, op, path string, f *Fd, name string, buf []byte) (int, error) {
-	var nb, pb pathBuf
-	np, err := k.xattrName(op, &nb, name)
-	if err != nil {
-		return 0, err
-	}
-	var p unsafe.Pointer
-	var fd uintptr
-	if f != nil {
-		var e Errno
-		if fd, e = f.acquire(); e != 0 {
-			return 0, callErr(op, e)
-		}
-	} else if p, err = pb.cstr(op, path); err != nil {
-		return 0, err
-	}
-	r, e := k.xattrSys(c, p, fd, np, bufPtr(buf), uintptr(len(buf)), 0)
-	if f != nil {
-		f.release()
-	}
-	if e != 0 {
-		return 0, xattrErr(op, path, f != nil, e)
-	}
-	return int(r), nil
+	r, err := k.xattrCall(c, op, path, f, name, buf, 0)
+	return int(r), err
 }
 
 // Listxattr returns the names of path's attributes (those the caller may
@@ -188,19 +182,12 @@ func (f *Fd) Listxattr() ([]string, error) {
 
 func (k *Kernel) listxattr(c call, op, path string, f *Fd) ([]string, error) {
 	var pb pathBuf
-	var p unsafe.Pointer
-	var fd uintptr
+	p, fd, err := xattrTarget(op, path, f, &pb)
+	if err != nil {
+		return nil, err
+	}
 	if f != nil {
-		var e Errno
-		if fd, e = f.acquire(); e != 0 {
-			return nil, callErr(op, e)
-		}
 		defer f.release()
-	} else {
-		var err error
-		if p, err = pb.cstr(op, path); err != nil {
-			return nil, err
-		}
 	}
 	var small [512]byte
 	buf := small[:]
@@ -261,27 +248,5 @@ func (f *Fd) Removexattr(name string) error {
 }
 
 func (k *Kernel) removexattr(c call, op, path string, f *Fd, name string) error {
-	var nb, pb pathBuf
-	np, err := k.xattrName(op, &nb, name)
-	if err != nil {
-		return err
-	}
-	var p unsafe.Pointer
-	var fd uintptr
-	if f != nil {
-		var e Errno
-		if fd, e = f.acquire(); e != 0 {
-			return callErr(op, e)
-		}
-	} else if p, err = pb.cstr(op, path); err != nil {
-		return err
-	}
-	_, e := k.xattrSys(c, p, fd, np, nil, 0, 0)
-	if f != nil {
-		f.release()
-	}
-	if e != 0 {
-		return xattrErr(op, path, f != nil, e)
-	}
-	return nil
+	return errOnly(k.xattrCall(c, op, path, f, name, nil, 0))
 }

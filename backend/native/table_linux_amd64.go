@@ -1,5 +1,5 @@
 package native
 
-import linux "github.com/anykernel/anykernel/abi/linux/amd64"
+import host "github.com/anykernel/anykernel/abi/linux/amd64"
 
-var hostTable = linux.Table
+var hostTable = host.Table

@@ -1,8 +1,9 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
 package native
 
 import (
 	"sync"
-	_ "unsafe" // for go:linkname
 
 	"golang.org/x/sys/unix"
 
@@ -13,10 +14,7 @@ import (
 // Backend performs raw syscalls on the host kernel.
 type Backend struct{}
 
-var (
-	_ api.HostBackend  = (*Backend)(nil)
-	_ api.ClockBackend = (*Backend)(nil)
-)
+var _ api.HostBackend = (*Backend)(nil)
 
 // Name implements api.Backend.
 func (*Backend) Name() string { return "native" }
@@ -47,28 +45,6 @@ func (*Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintp
 func (*Backend) RawSyscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
 	r1, r2, e := unix.RawSyscall6(nr, a1, a2, a3, a4, a5, a6)
 	return r1, r2, uintptr(e)
-}
-
-// The Go runtime reads CLOCK_REALTIME and CLOCK_MONOTONIC through the vDSO;
-// these are the two entry points it exposes for that (time.Now uses them).
-//
-//go:linkname timeNow time.now
-func timeNow() (sec int64, nsec int32, mono int64)
-
-//go:linkname nanotime runtime.nanotime
-func nanotime() int64
-
-// ClockNow serves the clocks the vDSO serves without entering the kernel.
-func (*Backend) ClockNow(clock api.ClockID) (sec, nsec int64, ok bool) {
-	switch clock {
-	case api.CLOCK_REALTIME:
-		s, n, _ := timeNow()
-		return s, int64(n), true
-	case api.CLOCK_MONOTONIC:
-		t := nanotime()
-		return t / 1e9, t % 1e9, true
-	}
-	return 0, 0, false
 }
 
 var (

@@ -1,0 +1,5 @@
+package native
+
+import host "github.com/anykernel/anykernel/abi/darwin/amd64"
+
+var hostTable = host.Table

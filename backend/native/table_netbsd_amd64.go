@@ -1,0 +1,5 @@
+package native
+
+import host "github.com/anykernel/anykernel/abi/netbsd/amd64"
+
+var hostTable = host.Table
