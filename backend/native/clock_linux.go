@@ -29,4 +29,3 @@ func (*Backend) ClockNow(clock api.ClockID) (sec, nsec int64, ok bool) {
 	}
 	return 0, 0, false
 }
-

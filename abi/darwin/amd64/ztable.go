@@ -4,7 +4,7 @@ package amd64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the darwin/amd64 ABI: 429 syscalls, 106 errnos, 971 constants, 27 structs.
+// Table is the darwin/amd64 ABI: 429 syscalls, 106 errnos, 972 constants, 27 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_darwin_amd64.go, zsysnum_darwin_amd64.go, ztypes_darwin_amd64.go.
 var Table = &abi.Table{
 	OS: "darwin", Arch: "amd64", PtrSize: 8, BigEndian: false,
@@ -604,6 +604,7 @@ var Table = &abi.Table{
 		{Name: "CLOCK_THREAD_CPUTIME_ID", Value: 0x10},
 		{Name: "CLOCK_UPTIME_RAW", Value: 0x8},
 		{Name: "CLOCK_UPTIME_RAW_APPROX", Value: 0x9},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x4},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0xc},

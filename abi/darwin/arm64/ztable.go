@@ -4,7 +4,7 @@ package arm64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the darwin/arm64 ABI: 427 syscalls, 106 errnos, 971 constants, 27 structs.
+// Table is the darwin/arm64 ABI: 427 syscalls, 106 errnos, 972 constants, 27 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_darwin_arm64.go, zsysnum_darwin_arm64.go, ztypes_darwin_arm64.go.
 var Table = &abi.Table{
 	OS: "darwin", Arch: "arm64", PtrSize: 8, BigEndian: false,
@@ -602,6 +602,7 @@ var Table = &abi.Table{
 		{Name: "CLOCK_THREAD_CPUTIME_ID", Value: 0x10},
 		{Name: "CLOCK_UPTIME_RAW", Value: 0x8},
 		{Name: "CLOCK_UPTIME_RAW_APPROX", Value: 0x9},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x4},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0xc},

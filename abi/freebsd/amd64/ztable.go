@@ -4,7 +4,7 @@ package amd64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the freebsd/amd64 ABI: 383 syscalls, 97 errnos, 1068 constants, 26 structs.
+// Table is the freebsd/amd64 ABI: 383 syscalls, 97 errnos, 1069 constants, 26 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_freebsd_amd64.go, zsysnum_freebsd_amd64.go, ztypes_freebsd_amd64.go.
 var Table = &abi.Table{
 	OS: "freebsd", Arch: "amd64", PtrSize: 8, BigEndian: false,
@@ -603,6 +603,7 @@ var Table = &abi.Table{
 		{Name: "CLOCK_UPTIME_FAST", Value: 0x8},
 		{Name: "CLOCK_UPTIME_PRECISE", Value: 0x7},
 		{Name: "CLOCK_VIRTUAL", Value: 0x1},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x8},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0x18},

@@ -4,7 +4,7 @@ package amd64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the netbsd/amd64 ABI: 275 syscalls, 96 errnos, 701 constants, 27 structs.
+// Table is the netbsd/amd64 ABI: 275 syscalls, 96 errnos, 702 constants, 27 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_netbsd_amd64.go, zsysnum_netbsd_amd64.go, ztypes_netbsd_amd64.go.
 var Table = &abi.Table{
 	OS: "netbsd", Arch: "amd64", PtrSize: 8, BigEndian: false,
@@ -427,6 +427,7 @@ var Table = &abi.Table{
 		{Name: "B115200", Value: 0x1c200},
 		{Name: "B38400", Value: 0x9600},
 		{Name: "B9600", Value: 0x2580},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x8},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0xc},

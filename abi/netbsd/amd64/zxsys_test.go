@@ -1096,6 +1096,7 @@ func xsysFacts() *compare.Facts {
 			{Name: "WNOWAIT", Value: uint64(unix.WNOWAIT)},
 			{Name: "WSTOPPED", Value: uint64(unix.WSTOPPED)},
 			{Name: "WUNTRACED", Value: uint64(unix.WUNTRACED)},
+			{Name: "CMSG_ALIGN_UNIT", Value: uint64(unix.CmsgSpace(1) - unix.CmsgSpace(0))},
 		},
 		Structs: []compare.Struct{
 			func() compare.Struct {

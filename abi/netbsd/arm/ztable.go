@@ -4,7 +4,7 @@ package arm
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the netbsd/arm ABI: 275 syscalls, 96 errnos, 699 constants, 27 structs.
+// Table is the netbsd/arm ABI: 275 syscalls, 96 errnos, 700 constants, 27 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_netbsd_arm.go, zsysnum_netbsd_arm.go, ztypes_netbsd_arm.go.
 var Table = &abi.Table{
 	OS: "netbsd", Arch: "arm", PtrSize: 4, BigEndian: false,
@@ -428,6 +428,7 @@ var Table = &abi.Table{
 		{Name: "B115200", Value: 0x1c200},
 		{Name: "B38400", Value: 0x9600},
 		{Name: "B9600", Value: 0x2580},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x8},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0xc},

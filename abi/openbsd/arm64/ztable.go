@@ -4,7 +4,7 @@ package arm64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the openbsd/arm64 ABI: 208 syscalls, 95 errnos, 699 constants, 24 structs.
+// Table is the openbsd/arm64 ABI: 208 syscalls, 95 errnos, 700 constants, 24 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_openbsd_arm64.go, zsysnum_openbsd_arm64.go, ztypes_openbsd_arm64.go.
 var Table = &abi.Table{
 	OS: "openbsd", Arch: "arm64", PtrSize: 8, BigEndian: false,
@@ -365,6 +365,7 @@ var Table = &abi.Table{
 		{Name: "CLOCK_REALTIME", Value: 0x0},
 		{Name: "CLOCK_THREAD_CPUTIME_ID", Value: 0x4},
 		{Name: "CLOCK_UPTIME", Value: 0x5},
+		{Name: "CMSG_ALIGN_UNIT", Value: 0x8},
 		{Name: "CTL_HW", Value: 0x6},
 		{Name: "CTL_KERN", Value: 0x1},
 		{Name: "CTL_MAXNAME", Value: 0xc},

@@ -1039,6 +1039,7 @@ func xsysFacts() *compare.Facts {
 			{Name: "WCONTINUED", Value: uint64(unix.WCONTINUED)},
 			{Name: "WNOHANG", Value: uint64(unix.WNOHANG)},
 			{Name: "WUNTRACED", Value: uint64(unix.WUNTRACED)},
+			{Name: "CMSG_ALIGN_UNIT", Value: uint64(unix.CmsgSpace(1) - unix.CmsgSpace(0))},
 		},
 		Structs: []compare.Struct{
 			func() compare.Struct {

@@ -30,6 +30,7 @@ var List = append([]Entry{
 	{"linux/*", "struct linux_dirent64 size", "the kernel's d_name is a flexible array; x/sys Dirent gives it 256 bytes"},
 	{"linux/*", "field linux_dirent64.d_name size", "the kernel's d_name is a flexible array (size 0); x/sys Dirent gives it 256 bytes"},
 	{"linux/*", "struct tcp_info size", "x/sys is generated from newer kernel headers, whose tcp_info has grown past linux-libc-dev 6.1's 232 bytes"},
+	{"linux/386", "struct fanotify_event_metadata align", "the kernel declares mask __aligned_u64 (align 8 even on i386); Go aligns uint64 to 4 on 386, at the same offsets"},
 
 	// 32-bit targets whose C compiler aligns 64-bit integers to 8.
 	{"linux/arm", "struct * align", "C (arm EABI) aligns 64-bit integers to 8, Go to 4; x/sys pads its structs explicitly, so offsets agree and only alignments differ"},
@@ -49,7 +50,23 @@ var List = append([]Entry{
 	// netbsd/arm.
 	{"netbsd/arm", "struct statvfs90 size", "x/sys's netbsd/arm types predate NetBSD's EABI (earm) port: its Statvfs_t lacks the 4 bytes of padding EABI puts before the 64-bit f_spare; the table follows EABI"},
 	{"netbsd/arm", "field statvfs90.* offset", "x/sys's netbsd/arm types predate NetBSD's EABI (earm) port: its Statvfs_t lacks the 4 bytes of padding EABI puts before the 64-bit f_spare; the table follows EABI"},
-}, legacy32...)
+}, append(legacy32, newerHeaders...)...)
+
+// newerHeaders are the constants that count or mask the members of a
+// growing set (an enumeration's last value, the mask of all flags): x/sys
+// is generated from newer kernel headers than Debian 12's linux-libc-dev
+// 6.1, in which the set has grown. The tables hold 6.1's values, which
+// the headers they are checked against define.
+var newerHeaders = func() []Entry {
+	var es []Entry
+	for _, n := range []string{
+		"BPF_TCP_MAX_STATES", "PERF_RECORD_MAX", "PERF_SAMPLE_BRANCH_MAX", "PERF_SAMPLE_BRANCH_MAX_SHIFT",
+		"RTAX_FEATURE_MASK", "RTA_MAX", "RWF_SUPPORTED",
+	} {
+		es = append(es, Entry{"linux/*", "const " + n, "x/sys is generated from newer kernel headers, where the set this constant bounds or masks has grown; the table holds linux-libc-dev 6.1's value"})
+	}
+	return es
+}()
 
 // legacy32 are the 32-bit Linux targets whose glibc structs in the table
 // are the ones without _FILE_OFFSET_BITS=64: statfs, flock and rlimit as

@@ -17,7 +17,8 @@ import (
 
 // cc runs the target's C compiler in a scratch directory. Everything the
 // generator knows comes through here: macro lists from the preprocessor,
-// values printed by compiled programs, member names from debug info.
+// values printed by compiled programs, enumerator and member names from
+// debug info.
 type cc struct {
 	t   *target
 	cmd []string // compiler command and target flags
@@ -118,6 +119,47 @@ func (c *cc) macros(u unit) (map[string]bool, error) {
 		m[rest[:i]] = true
 	}
 	return m, sc.Err()
+}
+
+// enumerators returns the enumeration constants u's headers declare.
+// Many uapi constants are enumerators rather than macros (IFLA_*, RTM_*,
+// BPF_MAP_TYPE_*, ...), which -dM cannot list. They are read from the
+// debug info of an object compiled from the headers alone, with every
+// declared type kept (-fno-eliminate-unused-debug-types, which gcc and
+// clang both accept): the compiler itself says which names exist, and
+// values are then computed like macros'.
+func (c *cc) enumerators(u unit) (map[string]bool, error) {
+	obj := filepath.Join(c.dir, fmt.Sprintf("%s%d.o", u.Name, c.n+1))
+	if _, stderr, err := c.gcc(u, source(u, ""), "-g", "-fno-eliminate-unused-debug-types", "-c", "-o", obj); err != nil {
+		return nil, fmt.Errorf("unit %s: compiling enumerations: %v\n%s", u.Name, err, clip(stderr))
+	}
+	f, err := elf.Open(obj)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d, err := f.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("unit %s: reading debug info: %w", u.Name, err)
+	}
+	m := map[string]bool{}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("unit %s: reading debug info: %w", u.Name, err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagEnumerator {
+			continue
+		}
+		if name, _ := e.Val(dwarf.AttrName).(string); name != "" {
+			m[name] = true
+		}
+	}
+	return m, nil
 }
 
 var namesLine = regexp.MustCompile(`abigen-names:(\d+):`)
@@ -346,6 +388,56 @@ type member struct {
 	name string // table name
 	c    string // C designator for offsetof
 	flex bool   // flexible or zero-length array: size 0 (sizeof is not allowed on the former)
+	// after and before make the member the bytes between two others
+	// (see fieldSpec).
+	after, before string
+}
+
+// exprs returns C expressions for m's offset and size in ctype.
+func (m member) exprs(ctype string) (off, size string) {
+	offsetof := func(d string) string { return fmt.Sprintf("__builtin_offsetof(%s, %s)", ctype, d) }
+	sizeof := func(d string) string { return fmt.Sprintf("sizeof(((%s *)0)->%s)", ctype, d) }
+	if m.after != "" {
+		end := fmt.Sprintf("(%s + %s)", offsetof(m.after), sizeof(m.after))
+		return end, fmt.Sprintf("(%s - %s)", offsetof(m.before), end)
+	}
+	if m.flex {
+		return offsetof(m.c), "0"
+	}
+	return offsetof(m.c), sizeof(m.c)
+}
+
+// declared returns those of specs whose type u declares (a variable of
+// it compiles), for Optional structs.
+func (c *cc) declared(u unit, specs []structSpec) ([]structSpec, error) {
+	var ctypes []string
+	for _, s := range specs {
+		ctypes = append(ctypes, s.CType)
+	}
+	var b strings.Builder
+	b.WriteString("#line 1 \"abigen-names\"\n")
+	for i, t := range ctypes {
+		fmt.Fprintf(&b, "%s abigen_d%d;\n", t, i)
+	}
+	_, stderr, err := c.gcc(u, source(u, b.String()), "-fsyntax-only")
+	if err == nil {
+		return specs, nil
+	}
+	bad := map[int]bool{}
+	for _, m := range namesLine.FindAllStringSubmatch(stderr, -1) {
+		line, _ := strconv.Atoi(m[1])
+		bad[line-1] = true
+	}
+	if len(bad) == 0 {
+		return nil, fmt.Errorf("unit %s: cannot compile struct probe: %v\n%s", u.Name, err, clip(stderr))
+	}
+	var kept []structSpec
+	for i, s := range specs {
+		if !bad[i] {
+			kept = append(kept, s)
+		}
+	}
+	return kept, nil
 }
 
 // memberNames compiles one variable of each type with debug info and
@@ -401,13 +493,13 @@ func (c *cc) memberNames(u unit, specs []structSpec) ([][]member, []string, erro
 			return nil, nil, fmt.Errorf("unit %s: no debug info for %s", u.Name, s.CType)
 		}
 		st, ok := underlying(t).(*dwarf.StructType)
-		if !ok || st.Kind != "struct" {
-			return nil, nil, fmt.Errorf("unit %s: %s is not a struct", u.Name, s.CType)
+		if !ok {
+			return nil, nil, fmt.Errorf("unit %s: %s is not a struct or union", u.Name, s.CType)
 		}
 		var ms []member
 		walk(st, "", s.Name, &ms, &skipped)
 		for _, x := range s.Extra {
-			ms = append(ms, member{name: x.Name, c: x.designator()})
+			ms = append(ms, x.member())
 		}
 		all = append(all, ms)
 	}
@@ -459,11 +551,8 @@ func (c *cc) layouts(u unit, specs []structSpec, members [][]member) ([][]uint64
 	for i, s := range specs {
 		exprs = append(exprs, "sizeof("+s.CType+")", "_Alignof("+s.CType+")")
 		for _, m := range members[i] {
-			size := fmt.Sprintf("sizeof(((%s *)0)->%s)", s.CType, m.c)
-			if m.flex {
-				size = "0"
-			}
-			exprs = append(exprs, fmt.Sprintf("__builtin_offsetof(%s, %s)", s.CType, m.c), size)
+			off, size := m.exprs(s.CType)
+			exprs = append(exprs, off, size)
 		}
 	}
 	nums, err := c.objValues(u, exprs)
@@ -485,9 +574,15 @@ func (c *cc) layouts(u unit, specs []structSpec, members [][]member) ([][]uint64
 	return res, nil
 }
 
+// hasAnyPrefix reports whether s starts with one of prefixes; a prefix
+// ending in "$" must match s whole ("B0$" is B0 and not B0_FOO).
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
+		if exact, ok := strings.CutSuffix(p, "$"); ok {
+			if s == exact {
+				return true
+			}
+		} else if strings.HasPrefix(s, p) {
 			return true
 		}
 	}

@@ -93,28 +93,47 @@ func CheckC(name string, tbl *abi.Table) (*CResult, error) {
 			bad("struct %s: in the table but not configured", st.Name)
 			continue
 		}
-		designator := map[string]string{}
+		extra := map[string]fieldSpec{}
 		for _, x := range s.Extra {
-			designator[x.Name] = x.designator()
+			extra[x.Name] = x
 		}
 		as := []assertion{
 			{fmt.Sprintf("struct %s size %d", st.Name, st.Size), "sizeof(" + s.CType + ")", uint64(st.Size), false},
 			{fmt.Sprintf("struct %s align %d", st.Name, st.Align), "_Alignof(" + s.CType + ")", uint64(st.Align), false},
 		}
 		for _, f := range st.Fields {
-			d := f.Name
-			if x, ok := designator[f.Name]; ok {
-				d = x
+			m := member{name: f.Name, c: f.Name}
+			if x, ok := extra[f.Name]; ok {
+				m = x.member()
 			}
-			as = append(as, assertion{fmt.Sprintf("%s.%s offset %d", st.Name, f.Name, f.Offset),
-				fmt.Sprintf("__builtin_offsetof(%s, %s)", s.CType, d), uint64(f.Offset), false})
+			off, size := m.exprs(s.CType)
+			as = append(as, assertion{fmt.Sprintf("%s.%s offset %d", st.Name, f.Name, f.Offset), off, uint64(f.Offset), false})
 			// Size 0 is a flexible array member, which sizeof rejects.
 			if f.Size != 0 {
-				as = append(as, assertion{fmt.Sprintf("%s.%s size %d", st.Name, f.Name, f.Size),
-					fmt.Sprintf("sizeof(((%s *)0)->%s)", s.CType, d), uint64(f.Size), false})
+				as = append(as, assertion{fmt.Sprintf("%s.%s size %d", st.Name, f.Name, f.Size), size, uint64(f.Size), false})
 			}
 		}
 		perUnit[s.Unit] = append(perUnit[s.Unit], as...)
+	}
+	// An optional struct the table lacks must be one the headers do not
+	// declare.
+	for _, s := range t.Structs {
+		if _, ok := tbl.Struct(s.Name); ok || !s.Optional {
+			continue
+		}
+		u := unitByName(t, s.Unit)
+		if u == nil {
+			bad("struct %s: unknown unit %q", s.Name, s.Unit)
+			continue
+		}
+		have, err := c.declared(*u, []structSpec{s})
+		if err != nil {
+			return nil, err
+		}
+		r.Assertions++
+		if len(have) > 0 {
+			bad("struct %s: not in the table, but %s declares %s", s.Name, s.Unit, s.CType)
+		}
 	}
 	for _, u := range append([]unit{t.Syscalls, t.Errnos}, t.Units...) {
 		as := perUnit[u.Name]
@@ -245,7 +264,7 @@ func checkRump(t *target, tbl *abi.Table) (*CResult, error) {
 	}
 	defer c.close()
 	u := unit{Name: "rumpdefs", Flags: []string{"-I", filepath.Join(prefix, "include")},
-		Prelude: "#include <stdint.h>\n#include <rump/rumpdefs.h>\n"}
+		Prelude: "#include <stddef.h>\n#include <stdint.h>\n#include <rump/rumpdefs.h>\n"}
 	m, err := c.macros(u)
 	if err != nil {
 		return nil, err

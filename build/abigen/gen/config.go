@@ -62,8 +62,10 @@ type target struct {
 	// and the kernel's uapi headers cannot be included together.
 	Units []unit
 
-	// Prefixes select constants by name (a full name is a prefix too).
-	// Exclude drops names again (prefix match as well).
+	// Prefixes select constants by name (a full name is a prefix too;
+	// one ending in "$" matches only the whole name: "B0$"), among the
+	// units' integer macros and enumerators alike. Exclude drops names
+	// again (prefix match as well).
 	Prefixes []string
 	Exclude  []string
 
@@ -103,13 +105,22 @@ type structSpec struct {
 
 	XSys       string            // golang.org/x/sys/unix type, "" if none
 	XSysFields map[string]string // table field -> Go field path, where the guess is wrong
+
+	// Optional structs are laid out only where Unit declares CType
+	// (types some architectures lack, such as glibc's user_regs_struct);
+	// elsewhere the table has no such struct and the log says so.
+	Optional bool
 }
 
 // fieldSpec is a member added by hand: Name in the table, C the member
-// designator usable in offsetof (defaults to Name).
+// designator usable in offsetof (defaults to Name). With After set it
+// is instead the bytes from the end of member After to the start of
+// member Before: a run of bit-fields as a whole, which offsetof cannot
+// name (perf_event_attr's flags word).
 type fieldSpec struct {
-	Name string
-	C    string
+	Name          string
+	C             string
+	After, Before string
 }
 
 func (f fieldSpec) designator() string {
@@ -117,6 +128,11 @@ func (f fieldSpec) designator() string {
 		return f.Name
 	}
 	return f.C
+}
+
+// member returns f as a member to lay out.
+func (f fieldSpec) member() member {
+	return member{name: f.Name, c: f.designator(), after: f.After, before: f.Before}
 }
 
 // targets is every ABI generated, in the order they are reported.
@@ -136,6 +152,71 @@ var linuxConstPrefixes = []string{
 	"CLD_", "SCHED_", "PR_", "GRND_", "UTIME_", "DT_", "CLONE_", "SIGEV_",
 	"NAME_MAX", "PATH_MAX", "ST_", "AUDIT_ARCH_", "PIDFD_", "SPLICE_", "COPY_",
 	"IOV_MAX", "UIO_MAXIOV", "CAP_", "_LINUX_CAPABILITY_",
+
+	// Netlink and rtnetlink (many of them enumerators, not macros),
+	// links, tun/tap.
+	"NETLINK_", "NLM_F_", "NLMSG_", "NLMSGERR_", "NLA_", "RTM_", "RTMGRP_", "RTNLGRP_",
+	"IFLA_", "IFA_", "RTA_", "RTN_", "RTPROT_", "RT_SCOPE_", "RT_TABLE_", "RTNH_", "RTAX_",
+	"NDA_", "NDTPA_", "NUD_", "NTF_", "FRA_", "FR_ACT_", "FIB_RULE_", "IFF_", "ARPHRD_",
+	"VETH_INFO_", "MACVLAN_", "BRIDGE_", "ETH_P_", "ETH_ALEN", "IFNAMSIZ", "TUNSET", "TUNGET",
+	// Mounts and namespaces.
+	"MNT_", "UMOUNT_", "MOUNT_ATTR_", "FSCONFIG_", "FSMOUNT_", "FSOPEN_", "FSPICK_",
+	"MOVE_MOUNT_", "OPEN_TREE_", "NS_GET_",
+	// seccomp, classic and extended BPF.
+	"SECCOMP_", "BPF_",
+	// Capabilities and securebits.
+	"SECBIT_", "SECURE_", "VFS_CAP_",
+	// POSIX message queues, AIO, fanotify, ptrace, perf, misc.
+	"MQ_", "IOCB_", "FAN_", "PTRACE_", "PERF_", "RWF_", "ITIMER_", "SI_", "CMSG_ALIGN_UNIT",
+	// Terminals: every TIOC ioctl and flag, and linuxTermNames.
+	"TIOC",
+}
+
+// linuxPrefixes are the constant families and names of every Linux table.
+var linuxPrefixes = append(append([]string(nil), linuxConstPrefixes...), linuxTermNames...)
+
+// linuxTermNames are the kernel's terminal names (asm/termbits.h,
+// asm/ioctls.h), matched whole: as prefixes, B0, V or ECHO would take
+// in unrelated names.
+var linuxTermNames = exact(
+	"NCCS",
+	// ioctls
+	"TCGETS", "TCSETS", "TCSETSW", "TCSETSF", "TCGETS2", "TCSETS2", "TCSETSW2", "TCSETSF2",
+	"TCFLSH", "TCXONC", "TCSBRK", "TCSBRKP", "FIONREAD", "FIONBIO", "FIOCLEX", "FIONCLEX",
+	"FIOASYNC", "FIOQSIZE",
+	// c_iflag
+	"IGNBRK", "BRKINT", "IGNPAR", "PARMRK", "INPCK", "ISTRIP", "INLCR", "IGNCR", "ICRNL",
+	"IUCLC", "IXON", "IXANY", "IXOFF", "IMAXBEL", "IUTF8",
+	// c_oflag
+	"OPOST", "OLCUC", "ONLCR", "OCRNL", "ONOCR", "ONLRET", "OFILL", "OFDEL",
+	"NLDLY", "NL0", "NL1", "CRDLY", "CR0", "CR1", "CR2", "CR3", "TABDLY", "TAB0", "TAB1", "TAB2",
+	"TAB3", "XTABS", "BSDLY", "BS0", "BS1", "VTDLY", "VT0", "VT1", "FFDLY", "FF0", "FF1",
+	// c_cflag
+	"CBAUD", "CSIZE", "CS5", "CS6", "CS7", "CS8", "CSTOPB", "CREAD", "PARENB", "PARODD",
+	"HUPCL", "CLOCAL", "CBAUDEX", "CIBAUD", "CMSPAR", "CRTSCTS", "BOTHER", "IBSHIFT",
+	// c_lflag
+	"ISIG", "ICANON", "XCASE", "ECHO", "ECHOE", "ECHOK", "ECHONL", "NOFLSH", "TOSTOP",
+	"ECHOCTL", "ECHOPRT", "ECHOKE", "FLUSHO", "PENDIN", "IEXTEN", "EXTPROC",
+	// c_cc indexes
+	"VINTR", "VQUIT", "VERASE", "VKILL", "VEOF", "VTIME", "VMIN", "VSWTC", "VSTART", "VSTOP",
+	"VSUSP", "VEOL", "VREPRINT", "VDISCARD", "VWERASE", "VLNEXT", "VEOL2",
+	// baud rates
+	"B0", "B50", "B75", "B110", "B134", "B150", "B200", "B300", "B600", "B1200", "B1800",
+	"B2400", "B4800", "B9600", "B19200", "B38400", "B57600", "B115200", "B230400", "B460800",
+	"B500000", "B576000", "B921600", "B1000000", "B1152000", "B1500000", "B2000000",
+	"B2500000", "B3000000", "B3500000", "B4000000", "EXTA", "EXTB",
+	// tcsetattr, tcflush, tcflow
+	"TCSANOW", "TCSADRAIN", "TCSAFLUSH", "TCIFLUSH", "TCOFLUSH", "TCIOFLUSH",
+	"TCOOFF", "TCOON", "TCIOFF", "TCION",
+)
+
+// exact turns names into whole-name prefixes ("B0$").
+func exact(names ...string) []string {
+	var ps []string
+	for _, n := range names {
+		ps = append(ps, n+"$")
+	}
+	return ps
 }
 
 // linuxXSysFieldPrefixes are the member-name prefixes of Linux structs.
@@ -143,6 +224,8 @@ var linuxXSysFieldPrefixes = []string{
 	"st_", "stx_", "f_", "tv_", "it_", "sin_", "sin6_", "sun_", "ss_", "sa_",
 	"msg_", "iov_", "cmsg_", "l_", "rlim_", "ru_", "ssi_", "imr_", "ipv6mr_",
 	"tms_", "si_", "sigev_", "tcpi_", "d_", "sched_", "handle_",
+	"nlmsg_", "nla_", "rta_", "ifi_", "ifa_", "rtm_", "rtnh_", "ndm_", "rtgen_", "nl_", "sll_",
+	"ws_", "c_",
 }
 
 // linuxAMD64 is Linux on x86_64 with Debian's glibc and linux-libc-dev.
@@ -184,12 +267,36 @@ package amd64
 				"linux/resource.h", "linux/time.h", "linux/openat2.h", "linux/audit.h",
 				"linux/limits.h", "linux/xattr.h", "linux/falloc.h", "linux/uio.h",
 				"linux/capability.h", "linux/pidfd.h", "linux/utsname.h",
+				"linux/seccomp.h", "linux/filter.h", "linux/bpf.h", "linux/securebits.h",
+				"linux/nsfs.h", "linux/mqueue.h", "linux/aio_abi.h", "linux/fanotify.h",
+				"linux/perf_event.h", "linux/sysinfo.h", "linux/ptrace.h",
 			},
 			Prelude: kernelPrelude,
 			// asm/signal.h's NSIG is a 32-signal relic kept "for libcs
 			// that poke about in kernel headers"; glibc's 65 is the one
 			// callers mean (highest signal + 1). The kernel's is _NSIG.
 			Exclude: []string{"NSIG"},
+		},
+		{
+			// Netlink, rtnetlink and network interfaces. linux/if.h
+			// includes glibc's sys/socket.h for struct sockaddr, so these
+			// are a unit of their own. linux/if_tun.h uses _IOW without
+			// including linux/ioctl.h.
+			Name: "net",
+			Headers: []string{
+				"linux/ioctl.h", "linux/if.h", "linux/netlink.h", "linux/rtnetlink.h", "linux/if_link.h",
+				"linux/if_addr.h", "linux/neighbour.h", "linux/fib_rules.h", "linux/if_packet.h",
+				"linux/if_ether.h", "linux/if_arp.h", "linux/if_tun.h", "linux/veth.h",
+				"linux/if_bridge.h",
+			},
+		},
+		{
+			// The kernel's terminal interface: struct termios and termios2
+			// as TCGETS and TCGETS2 take them (not glibc's termios), and
+			// the tty ioctls (linux/serial.h declares the struct of
+			// TIOCGISO7816).
+			Name:    "tty",
+			Headers: []string{"asm/termbits.h", "asm/termios.h", "asm/ioctls.h", "linux/serial.h"},
 		},
 		{
 			Name:  "libc",
@@ -202,8 +309,9 @@ package amd64
 				"sys/wait.h", "sched.h", "sys/prctl.h", "sys/random.h", "sys/utsname.h",
 				"time.h", "sys/time.h", "sys/times.h", "dirent.h", "stdio.h", "limits.h",
 				"sys/uio.h", "unistd.h", "linux/falloc.h", "linux/openat2.h",
-				"linux/audit.h", "linux/limits.h",
+				"linux/audit.h", "linux/limits.h", "sys/mount.h", "sys/user.h", "sys/select.h",
 			},
+			Prelude: libcPrelude,
 			// glibc's SIG_ATOMIC_* are sig_atomic_t limits, not signals.
 			Exclude: []string{"SIG_ATOMIC_"},
 		},
@@ -212,7 +320,7 @@ package amd64
 	Provenance:       unit{Name: "provenance", Headers: []string{"linux/version.h", "features.h"}},
 	ProvenanceMacros: []string{"LINUX_VERSION_CODE", "__GLIBC__", "__GLIBC_MINOR__"},
 
-	Prefixes:          linuxConstPrefixes,
+	Prefixes:          linuxPrefixes,
 	XSysFieldPrefixes: linuxXSysFieldPrefixes,
 
 	Structs: []structSpec{
@@ -277,6 +385,108 @@ package amd64
 			},
 		},
 		{Name: "sigaltstack", CType: "struct sigaltstack", Unit: "kernel"},
+
+		// Netlink and rtnetlink.
+		{Name: "nlmsghdr", CType: "struct nlmsghdr", Unit: "net", XSys: "NlMsghdr"},
+		{Name: "nlmsgerr", CType: "struct nlmsgerr", Unit: "net", XSys: "NlMsgerr"},
+		{Name: "nlattr", CType: "struct nlattr", Unit: "net", XSys: "NlAttr"},
+		{Name: "rtattr", CType: "struct rtattr", Unit: "net", XSys: "RtAttr"},
+		{Name: "rtgenmsg", CType: "struct rtgenmsg", Unit: "net", XSys: "RtGenmsg"},
+		{Name: "ifinfomsg", CType: "struct ifinfomsg", Unit: "net", XSys: "IfInfomsg"},
+		{Name: "ifaddrmsg", CType: "struct ifaddrmsg", Unit: "net", XSys: "IfAddrmsg"},
+		{Name: "ifa_cacheinfo", CType: "struct ifa_cacheinfo", Unit: "net", XSys: "IfaCacheinfo"},
+		{Name: "rtmsg", CType: "struct rtmsg", Unit: "net", XSys: "RtMsg"},
+		{Name: "rtnexthop", CType: "struct rtnexthop", Unit: "net", XSys: "RtNexthop"},
+		{Name: "rta_cacheinfo", CType: "struct rta_cacheinfo", Unit: "net"},
+		{Name: "ndmsg", CType: "struct ndmsg", Unit: "net", XSys: "NdMsg"},
+		{Name: "nda_cacheinfo", CType: "struct nda_cacheinfo", Unit: "net"},
+		{Name: "fib_rule_hdr", CType: "struct fib_rule_hdr", Unit: "net"},
+		{Name: "sockaddr_nl", CType: "struct sockaddr_nl", Unit: "net", XSys: "RawSockaddrNetlink"},
+		{Name: "sockaddr_ll", CType: "struct sockaddr_ll", Unit: "net", XSys: "RawSockaddrLinklayer"},
+		{
+			// The kernel's ifreq: a name union and a request union, whose
+			// members linux/if.h names by macros (ifr_flags is
+			// ifr_ifru.ifru_flags). x/sys's ifreq is unexported.
+			Name: "ifreq", CType: "struct ifreq", Unit: "net",
+			Extra: []fieldSpec{
+				{Name: "ifr_name"}, {Name: "ifr_hwaddr"}, {Name: "ifr_addr"}, {Name: "ifr_dstaddr"},
+				{Name: "ifr_broadaddr"}, {Name: "ifr_netmask"}, {Name: "ifr_flags"},
+				{Name: "ifr_metric"}, {Name: "ifr_mtu"}, {Name: "ifr_map"}, {Name: "ifr_slave"},
+				{Name: "ifr_data"}, {Name: "ifr_ifindex"}, {Name: "ifr_qlen"}, {Name: "ifr_newname"},
+			},
+		},
+
+		// Mounts.
+		{Name: "mount_attr", CType: "struct mount_attr", Unit: "kernel", XSys: "MountAttr"},
+
+		// seccomp and BPF.
+		{Name: "sock_filter", CType: "struct sock_filter", Unit: "kernel", XSys: "SockFilter"},
+		{Name: "sock_fprog", CType: "struct sock_fprog", Unit: "kernel", XSys: "SockFprog"},
+		{Name: "seccomp_data", CType: "struct seccomp_data", Unit: "kernel"},
+		{Name: "seccomp_notif", CType: "struct seccomp_notif", Unit: "kernel"},
+		{Name: "seccomp_notif_resp", CType: "struct seccomp_notif_resp", Unit: "kernel"},
+		{Name: "seccomp_notif_sizes", CType: "struct seccomp_notif_sizes", Unit: "kernel"},
+		{Name: "seccomp_notif_addfd", CType: "struct seccomp_notif_addfd", Unit: "kernel"},
+		{
+			// dst_reg:4 and src_reg:4 are bit-fields: "regs" is their byte.
+			Name: "bpf_insn", CType: "struct bpf_insn", Unit: "kernel",
+			Extra: []fieldSpec{{Name: "regs", After: "code", Before: "off"}},
+		},
+		{
+			// A union of one anonymous struct per command; every member
+			// is listed under its own name (C requires them distinct).
+			Name: "bpf_attr", CType: "union bpf_attr", Unit: "kernel",
+		},
+
+		// Capabilities.
+		{Name: "vfs_cap_data", CType: "struct vfs_cap_data", Unit: "kernel"},
+		{Name: "vfs_ns_cap_data", CType: "struct vfs_ns_cap_data", Unit: "kernel"},
+
+		// Terminals: the kernel's termios (what TCGETS fills) and
+		// termios2 (TCGETS2), which x/sys calls Termios.
+		{Name: "termios", CType: "struct termios", Unit: "tty"},
+		{Name: "termios2", CType: "struct termios2", Unit: "tty", XSys: "Termios"},
+		{Name: "winsize", CType: "struct winsize", Unit: "tty", XSys: "Winsize"},
+
+		// Message queues, AIO, fanotify, ptrace, perf, sysinfo.
+		{Name: "mq_attr", CType: "struct mq_attr", Unit: "kernel"},
+		{Name: "iocb", CType: "struct iocb", Unit: "kernel"},
+		{Name: "io_event", CType: "struct io_event", Unit: "kernel"},
+		{Name: "fanotify_event_metadata", CType: "struct fanotify_event_metadata", Unit: "kernel", XSys: "FanotifyEventMetadata"},
+		{Name: "fanotify_response", CType: "struct fanotify_response", Unit: "kernel", XSys: "FanotifyResponse"},
+		{Name: "fanotify_event_info_header", CType: "struct fanotify_event_info_header", Unit: "kernel"},
+		{
+			// The general registers of PTRACE_GETREGS and NT_PRSTATUS
+			// where they are declared as user_regs_struct: by glibc's
+			// sys/user.h on x86 and arm64, by the kernel's asm/ptrace.h
+			// on riscv64 and s390x (linuxArch.KernelRegs). arm, powerpc
+			// and mips name their register sets otherwise.
+			Name: "user_regs_struct", CType: "struct user_regs_struct", Unit: "libc", XSys: "PtraceRegs",
+			Optional: true,
+		},
+		{
+			// The bit-fields from disabled to the reserved tail share one
+			// 64-bit word, "flags"; x/sys names the anonymous unions by
+			// their role (Sample, Wakeup, Ext1, Ext2).
+			Name: "perf_event_attr", CType: "struct perf_event_attr", Unit: "kernel", XSys: "PerfEventAttr",
+			Extra: []fieldSpec{{Name: "flags", After: "read_format", Before: "wakeup_events"}},
+			XSysFields: map[string]string{
+				"flags": "Bits", "sample_period": "Sample", "sample_freq": "Sample",
+				"wakeup_events": "Wakeup", "wakeup_watermark": "Wakeup",
+				"bp_addr": "Ext1", "kprobe_func": "Ext1", "uprobe_path": "Ext1", "config1": "Ext1",
+				"bp_len": "Ext2", "kprobe_addr": "Ext2", "probe_offset": "Ext2", "config2": "Ext2",
+			},
+		},
+		{
+			Name: "sysinfo", CType: "struct sysinfo", Unit: "kernel", XSys: "Sysinfo_t",
+			XSysFields: map[string]string{"mem_unit": "Unit"},
+		},
+		{Name: "fd_set", CType: "fd_set", Unit: "libc", XSys: "FdSet", XSysFields: map[string]string{"fds_bits": "Bits"}},
+		{
+			// prlimit64(2)'s struct on 32-bit targets (linux/resource.h
+			// has no 64-bit rlimit; glibc's rlimit64 is the layout).
+			Name: "rlimit64", CType: "struct rlimit64", Unit: "libc", XSys: "Rlimit",
+		},
 		{Name: "kernel_sigaction", CType: "struct sigaction", Unit: "kernel"},
 		{
 			Name: "kernel_sigset", CType: "struct kernel_sigset", Unit: "kernel", XSys: "Sigset_t",
@@ -284,6 +494,14 @@ package amd64
 		},
 	},
 }
+
+// libcPrelude names values the headers compute but do not name.
+const libcPrelude = `
+/* The unit control-message lengths are rounded to (CMSG_ALIGN, CMSG_SPACE):
+   glibc's CMSG_ALIGN rounds to sizeof(size_t), the kernel's
+   (include/linux/socket.h) to sizeof(long), the same on Linux. */
+#define CMSG_ALIGN_UNIT CMSG_ALIGN(1)
+`
 
 // kernelPrelude declares what the kernel's uapi headers leave out.
 const kernelPrelude = `

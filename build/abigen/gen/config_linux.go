@@ -20,6 +20,12 @@ type linuxArch struct {
 	Stat64  bool     // the kernel has struct stat64 and the fstat64 family: "stat" is that layout
 	Extra   []string // extra constant families
 	Note    string   // architecture notes for the package comment
+	// NoTermios2: the kernel has no struct termios2 (powerpc, whose
+	// termios carries the speeds); x/sys's Termios is then termios.
+	NoTermios2 bool
+	// KernelRegs: struct user_regs_struct is the kernel's (asm/ptrace.h)
+	// and glibc's sys/user.h has none (riscv64, s390x).
+	KernelRegs bool
 }
 
 var linuxArches = []linuxArch{
@@ -36,9 +42,9 @@ var linuxArches = []linuxArch{
 // skipping a register to align (Table.Arg64); arm_fadvise64_64 and
 // sync_file_range2 reorder their arguments for that reason.`},
 	{GOARCH: "arm64", Triple: "aarch64-linux-gnu", Deb: "arm64", PtrSize: 8},
-	{GOARCH: "riscv64", Triple: "riscv64-linux-gnu", Deb: "riscv64", PtrSize: 8, Flags: []string{"-mno-relax"}},
-	{GOARCH: "ppc64le", Triple: "powerpc64le-linux-gnu", Deb: "ppc64el", PtrSize: 8},
-	{GOARCH: "ppc64", Triple: "powerpc64-linux-gnu", Deb: "ppc64", PtrSize: 8, BE: true, Extra: []string{"SYS_"}},
+	{GOARCH: "riscv64", Triple: "riscv64-linux-gnu", Deb: "riscv64", PtrSize: 8, Flags: []string{"-mno-relax"}, KernelRegs: true},
+	{GOARCH: "ppc64le", Triple: "powerpc64le-linux-gnu", Deb: "ppc64el", PtrSize: 8, NoTermios2: true},
+	{GOARCH: "ppc64", Triple: "powerpc64-linux-gnu", Deb: "ppc64", PtrSize: 8, BE: true, Extra: []string{"SYS_"}, NoTermios2: true},
 	{GOARCH: "mips", Triple: "mips-linux-gnu", Deb: "mips", PtrSize: 4, BE: true, Arg64: abi.Arg64AlignedPair, Stat64: true,
 		Extra: []string{"__NR_Linux", "SYS_"},
 		Note: `// This is the o32 ABI: syscall numbers start at __NR_Linux (4000) and
@@ -63,7 +69,7 @@ var linuxArches = []linuxArch{
 		Note: `// This is the n64 ABI: syscall numbers start at __NR_Linux (5000).
 // Errnos differ from the other architectures, and the kernel's struct
 // stat keeps 32-bit timestamps.`},
-	{GOARCH: "s390x", Triple: "s390x-linux-gnu", Deb: "s390x", PtrSize: 8, BE: true, Extra: []string{"SYS_"}},
+	{GOARCH: "s390x", Triple: "s390x-linux-gnu", Deb: "s390x", PtrSize: 8, BE: true, Extra: []string{"SYS_"}, KernelRegs: true},
 }
 
 var linuxCross = func() []*target {
@@ -95,7 +101,7 @@ func linuxCrossTarget(a linuxArch) *target {
 
 		Provenance:        linuxAMD64.Provenance,
 		ProvenanceMacros:  linuxAMD64.ProvenanceMacros,
-		Prefixes:          append(append([]string(nil), linuxConstPrefixes...), a.Extra...),
+		Prefixes:          append(append([]string(nil), linuxPrefixes...), a.Extra...),
 		XSysFieldPrefixes: linuxXSysFieldPrefixes,
 	}
 	if a.GOARCH == "mips" || a.GOARCH == "mipsle" || a.GOARCH == "mips64" || a.GOARCH == "mips64le" {
@@ -106,12 +112,16 @@ func linuxCrossTarget(a linuxArch) *target {
 		// EDEADLOCK is its own number on powerpc (58, EDEADLK is 35).
 		t.ErrnoAliases = []string{"EWOULDBLOCK", "ENOTSUP"}
 	}
-	kernel := linuxAMD64.Units[0]
-	kernel.Headers = append(append([]string(nil), kernel.Headers...),
-		"asm/stat.h", "asm/unistd.h", "linux/net.h", "linux/time_types.h")
-	libc := linuxAMD64.Units[1]
-	libc.Exclude = append(append([]string(nil), libc.Exclude...), "SYS_") // glibc's SYS_<name> syscall aliases
-	t.Units = []unit{kernel, libc}
+	for _, u := range linuxAMD64.Units {
+		switch u.Name {
+		case "kernel":
+			u.Headers = append(append([]string(nil), u.Headers...),
+				"asm/stat.h", "asm/unistd.h", "linux/net.h", "linux/time_types.h")
+		case "libc":
+			u.Exclude = append(append([]string(nil), u.Exclude...), "SYS_") // glibc's SYS_<name> syscall aliases
+		}
+		t.Units = append(t.Units, u)
+	}
 
 	// The table's stat is the kernel's: on 64-bit targets struct stat
 	// (newfstatat, fstat), on 32-bit ones struct stat64 (fstatat64,
@@ -124,6 +134,15 @@ func linuxCrossTarget(a linuxArch) *target {
 		{Name: "st_ctim.tv_sec", C: "st_ctime"}, {Name: "st_ctim.tv_nsec", C: "st_ctime_nsec"},
 	}
 	for _, s := range linuxAMD64.Structs {
+		if a.NoTermios2 && s.Name == "termios2" {
+			continue
+		}
+		if a.NoTermios2 && s.Name == "termios" {
+			s.XSys = "Termios"
+		}
+		if a.KernelRegs && s.Name == "user_regs_struct" {
+			s.Unit = "kernel"
+		}
 		if s.Name == "stat" {
 			if a.Stat64 {
 				s = structSpec{Name: "stat", CType: "struct stat64", Unit: "kernel", XSys: "Stat_t", Extra: statExtra}

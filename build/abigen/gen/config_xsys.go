@@ -2,6 +2,8 @@ package gen
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/anykernel/anykernel/abi"
 )
@@ -36,7 +38,8 @@ type xstruct struct {
 	Prefix string // C member prefix: "st_"
 	// Rename maps Go field paths to C member names where the rule
 	// (Prefix + Go name with a lower-case first letter) is wrong; ""
-	// leaves the member out.
+	// leaves the member out, and "a,b" names several C members at the
+	// place of one Go field (the members of a union).
 	Rename map[string]string
 }
 
@@ -165,6 +168,7 @@ struct ptyfs_args {
 
 // xsysTarget is a target whose table comes from x/sys.
 func xsysTarget(goos, goarch string, ptr int, spec *xsysSpec, noC, doc string) *target {
+	spec.Consts = append(spec.Consts, abi.Const{Name: "CMSG_ALIGN_UNIT", Value: cmsgAlignUnit(goos, goarch, ptr)})
 	return &target{
 		GOOS: goos, GOARCH: goarch, Dir: "abi/" + goos + "/" + goarch, PtrSize: ptr, XSys: spec, NoC: noC, Doc: doc,
 	}
@@ -220,8 +224,15 @@ var xsysTargets = func() []*target {
 			continue
 		}
 		x := xstruct{Name: s.Name, GoType: s.XSys, Prefix: linuxGoPrefix[s.XSys], Rename: map[string]string{}}
+		// Several C members may share one Go field (the members of a
+		// union): they are listed together, in sorted order.
+		names := map[string][]string{}
 		for table, goPath := range s.XSysFields {
-			x.Rename[goPath] = table
+			names[goPath] = append(names[goPath], table)
+		}
+		for goPath, tables := range names {
+			sort.Strings(tables)
+			x.Rename[goPath] = strings.Join(tables, ",")
 		}
 		for goPath, table := range linuxRename[s.XSys] {
 			x.Rename[goPath] = table
@@ -230,10 +241,10 @@ var xsysTargets = func() []*target {
 	}
 	lt := xsysTarget("linux", "loong64", 8, &xsysSpec{
 		Why:        "Debian 12 has no linux-libc-dev-loong64-cross, so no loong64 headers",
-		Prefixes:   linuxConstPrefixes,
+		Prefixes:   linuxPrefixes,
 		Exclude:    []string{"SIG_ATOMIC_"},
 		Structs:    linuxStructs,
-		TypePrefix: map[string]string{"Timespec": "tv_", "Timeval": "tv_", "Msghdr": "msg_", "Iovec": "iov_", "StatxTimestamp": "tv_", "Sigval": ""},
+		TypePrefix: map[string]string{"Timespec": "tv_", "Timeval": "tv_", "Msghdr": "msg_", "Iovec": "iov_", "StatxTimestamp": "tv_", "Sigval": "", "NlMsghdr": "nlmsg_"},
 	}, "Debian 12 has no loong64 kernel or C library headers (no linux-libc-dev-loong64-cross)", loong64Doc)
 	ts = append(ts, lt)
 	return ts
@@ -247,6 +258,9 @@ var linuxGoPrefix = map[string]string{
 	"Iovec": "iov_", "Cmsghdr": "cmsg_", "Linger": "l_", "IPMreq": "imr_", "IPMreqn": "imr_",
 	"IPv6Mreq": "ipv6mr_", "TCPInfo": "tcpi_", "Flock_t": "l_", "Rlimit": "rlim_", "Rusage": "ru_",
 	"Tms": "tms_", "SignalfdSiginfo": "ssi_", "Dirent": "d_", "Sigevent": "sigev_", "Siginfo": "si_",
+	"NlMsghdr": "nlmsg_", "NlAttr": "nla_", "RtAttr": "rta_", "RtGenmsg": "rtgen_", "IfInfomsg": "ifi_",
+	"IfAddrmsg": "ifa_", "IfaCacheinfo": "ifa_", "RtMsg": "rtm_", "RtNexthop": "rtnh_", "NdMsg": "ndm_",
+	"RawSockaddrNetlink": "nl_", "RawSockaddrLinklayer": "sll_", "Termios": "c_", "Winsize": "ws_",
 }
 
 // linuxRename fixes the C names the prefix rule gets wrong for loong64.
@@ -254,6 +268,36 @@ var linuxRename = map[string]map[string]string{
 	"EpollEvent": {"Fd": "data", "Pad": ""},
 	"Sigset_t":   {"Val": "sig"},
 	"Siginfo":    {"Errno": "si_errno"},
+	// struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }
+	"IfaCacheinfo": {"Cstamp": "cstamp", "Tstamp": "tstamp"},
+	// glibc's loongarch sys/user.h: regs, orig_a0, csr_era, csr_badv, reserved
+	"PtraceRegs": {"Era": "csr_era", "Badv": "csr_badv"},
+}
+
+// cmsgAlignUnit is what control-message lengths are rounded to
+// (CMSG_ALIGN, CMSG_SPACE), the table's CMSG_ALIGN_UNIT, by the rule of
+// x/sys's cmsgAlignOf (unix/sockcmsg_unix_other.go), which restates each
+// system's sys/socket.h: the pointer size, except 4 on 64-bit darwin,
+// 8 on NetBSD and OpenBSD arm, 16 on NetBSD arm64. The Linux C tables
+// compute theirs from glibc's CMSG_ALIGN; both are checked against this
+// rule, and the compiled zxsys_test.go files check the rule against
+// x/sys's own CmsgSpace on the target.
+func cmsgAlignUnit(goos, goarch string, ptrSize int) uint64 {
+	align := uint64(ptrSize)
+	switch goos {
+	case "darwin", "ios", "illumos", "solaris":
+		if ptrSize == 8 {
+			align = 4
+		}
+	case "netbsd", "openbsd":
+		if goarch == "arm" {
+			align = 8
+		}
+		if goos == "netbsd" && goarch == "arm64" {
+			align = 16
+		}
+	}
+	return align
 }
 
 var osTitle = map[string]string{"netbsd": "NetBSD", "freebsd": "FreeBSD", "openbsd": "OpenBSD", "darwin": "macOS"}

@@ -67,7 +67,7 @@ func generate(t *target) (*result, error) {
 	}
 
 	// Syscalls.
-	names, vals, err := c.unitConsts(t.Syscalls, t.isSyscall)
+	names, vals, err := c.unitConsts(t.Syscalls, t.isSyscall, false)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func generate(t *target) (*result, error) {
 
 	// Errnos: one per number, under its canonical name; every name is
 	// also a constant.
-	enames, err := c.unitConstNames(t.Errnos, keepErrno)
+	enames, err := c.unitConstNames(t.Errnos, keepErrno, false)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func genUnits(c *cc, t *target, res *result) error {
 	tbl := res.Table
 	// Constants, first unit wins.
 	for _, u := range t.Units {
-		names, vals, err := c.unitConsts(u, keepConst(t, u))
+		names, vals, err := c.unitConsts(u, keepConst(t, u), true)
 		if err != nil {
 			return err
 		}
@@ -171,6 +171,34 @@ func genUnits(c *cc, t *target, res *result) error {
 		if len(specs) == 0 {
 			continue
 		}
+		var optional []structSpec
+		for _, s := range specs {
+			if s.Optional {
+				optional = append(optional, s)
+			}
+		}
+		if len(optional) > 0 {
+			have, err := c.declared(u, optional)
+			if err != nil {
+				return err
+			}
+			keep := map[string]bool{}
+			for _, s := range have {
+				keep[s.Name] = true
+			}
+			kept := specs[:0:0]
+			for _, s := range specs {
+				if !s.Optional || keep[s.Name] {
+					kept = append(kept, s)
+				} else {
+					res.Skipped = append(res.Skipped, fmt.Sprintf("struct %s: %s is not declared (optional)", s.Name, s.CType))
+				}
+			}
+			specs = kept
+			if len(specs) == 0 {
+				continue
+			}
+		}
 		members, skipped, err := c.memberNames(u, specs)
 		if err != nil {
 			return err
@@ -203,11 +231,21 @@ func genUnits(c *cc, t *target, res *result) error {
 }
 
 // unitConstNames returns the integer-constant macros of u accepted by
-// keep, sorted.
-func (c *cc) unitConstNames(u unit, keep func(string) bool) ([]string, error) {
+// keep, sorted; with enums, u's enumerators as well (the constant units;
+// syscall and errno numbers are macros).
+func (c *cc) unitConstNames(u unit, keep func(string) bool, enums bool) ([]string, error) {
 	m, err := c.macros(u)
 	if err != nil {
 		return nil, err
+	}
+	if enums {
+		es, err := c.enumerators(u)
+		if err != nil {
+			return nil, err
+		}
+		for n := range es {
+			m[n] = true
+		}
 	}
 	var names []string
 	for n := range m {
@@ -220,8 +258,8 @@ func (c *cc) unitConstNames(u unit, keep func(string) bool) ([]string, error) {
 }
 
 // unitConsts is unitConstNames with the values.
-func (c *cc) unitConsts(u unit, keep func(string) bool) ([]string, map[string]uint64, error) {
-	names, err := c.unitConstNames(u, keep)
+func (c *cc) unitConsts(u unit, keep func(string) bool, enums bool) ([]string, map[string]uint64, error) {
+	names, err := c.unitConstNames(u, keep, enums)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,11 +299,11 @@ func keepErrno(n string) bool { return errnoName.MatchString(n) }
 func (c *cc) constUnits(t *target) (map[string]string, error) {
 	from := map[string]string{}
 	for _, u := range append([]unit{t.Errnos}, t.Units...) {
-		keep := keepConst(t, u)
+		keep, enums := keepConst(t, u), true
 		if u.Name == t.Errnos.Name {
-			keep = keepErrno
+			keep, enums = keepErrno, false
 		}
-		names, err := c.unitConstNames(u, keep)
+		names, err := c.unitConstNames(u, keep, enums)
 		if err != nil {
 			return nil, err
 		}

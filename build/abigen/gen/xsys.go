@@ -333,7 +333,11 @@ func (x *xpkg) xstructFields(s xstruct, typePrefix map[string]string) []xfield {
 				if r == "" {
 					continue
 				}
-				c = r
+				names := strings.Split(r, ",")
+				c = names[0]
+				for _, alias := range names[1:] {
+					out = append(out, xfield{alias, goPath})
+				}
 			}
 			out = append(out, xfield{c, goPath})
 			if named, ok := f.Type().(*types.Named); ok {
@@ -353,7 +357,15 @@ func (x *xpkg) xstructFields(s xstruct, typePrefix map[string]string) []xfield {
 // compares, and what zxsys_test.go compiles.
 type xmap struct {
 	Syscalls, Errnos, Consts [][2]string // table name, Go name
+	Derived                  []xderived
 	Structs                  []xmapStruct
+}
+
+// xderived is a constant x/sys computes rather than names.
+type xderived struct {
+	Name   string // the table's name
+	Value  uint64 // by the generator's restatement of x/sys's rule
+	GoExpr string // the value as x/sys computes it, for zxsys_test.go
 }
 
 type xmapStruct struct {
@@ -393,6 +405,9 @@ func buildXMap(t *target, tbl *abi.Table, x *xpkg) *xmap {
 		if !strings.HasPrefix(c.Name, "SYS_") && x.has(c.Name) {
 			m.Consts = append(m.Consts, [2]string{c.Name, c.Name})
 		}
+	}
+	if _, ok := tbl.Const("CMSG_ALIGN_UNIT"); ok {
+		m.Derived = append(m.Derived, xderived{"CMSG_ALIGN_UNIT", cmsgAlignUnit(t.GOOS, t.GOARCH, t.PtrSize), "unix.CmsgSpace(1) - unix.CmsgSpace(0)"})
 	}
 	gc := types.SizesFor("gc", t.GOARCH)
 	if t.XSys != nil {
@@ -451,6 +466,9 @@ func (x *xpkg) facts(m *xmap) *compare.Facts {
 	for _, p := range m.Consts {
 		f.Consts = append(f.Consts, val(p))
 	}
+	for _, d := range m.Derived {
+		f.Consts = append(f.Consts, compare.Value{Name: d.Name, Value: d.Value})
+	}
 	gc := types.SizesFor("gc", x.goarch)
 	for _, s := range m.Structs {
 		size, align, _ := x.typeLayout(s.GoType, gc)
@@ -502,6 +520,11 @@ func xsysTestSource(t *target, tbl *abi.Table, dir string) ([]byte, error) {
 		fmt.Fprintf(&b, "%s: []compare.Value{\n", sec.name)
 		for _, p := range sec.pairs {
 			b.WriteString(val(p))
+		}
+		if sec.name == "Consts" {
+			for _, d := range m.Derived {
+				fmt.Fprintf(&b, "{Name: %q, Value: uint64(%s)},\n", d.Name, d.GoExpr)
+			}
 		}
 		b.WriteString("},\n")
 	}
