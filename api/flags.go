@@ -188,9 +188,11 @@ func (e *ParseError) Unwrap() error { return EINVAL }
 
 // lookup finds a member by word: case-insensitive, prefix optional.
 func (f *family) lookup(word string) (int, bool) {
-	u := strings.ToUpper(word)
 	for i, n := range f.names {
-		if n == u || (f.prefix != "" && n == f.prefix+u) {
+		// EqualFold, not ToUpper: some C names are mixed case
+		// (BPF_FUNC_map_lookup_elem).
+		if strings.EqualFold(n, word) ||
+			(len(n) == len(f.prefix)+len(word) && strings.EqualFold(n[:len(f.prefix)], f.prefix) && strings.EqualFold(n[len(f.prefix):], word)) {
 			return i, true
 		}
 	}

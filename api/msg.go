@@ -205,11 +205,11 @@ func cmsgTypeFam(level SockLevel) *family {
 	case SOL_SOCKET:
 		return cmsgTypeFamily
 	case SOL_IP:
-		return iPOptFamily
+		return ipOptFamily
 	case SOL_IPV6:
 		return iPv6OptFamily
 	case SOL_TCP:
-		return tCPOptFamily
+		return tcpOptFamily
 	}
 	return nil
 }

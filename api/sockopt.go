@@ -161,9 +161,9 @@ func (k *Kernel) optToABI(call string, o SockOption) (uintptr, uintptr, error) {
 	case SockOpt:
 		lv, fam, name = SOL_SOCKET, sockOptFamily, uint64(o)
 	case TCPOpt:
-		lv, fam, name = SOL_TCP, tCPOptFamily, uint64(o)
+		lv, fam, name = SOL_TCP, tcpOptFamily, uint64(o)
 	case IPOpt:
-		lv, fam, name = SOL_IP, iPOptFamily, uint64(o)
+		lv, fam, name = SOL_IP, ipOptFamily, uint64(o)
 	case IPv6Opt:
 		lv, fam, name = SOL_IPV6, iPv6OptFamily, uint64(o)
 	case RawSockOpt:
@@ -377,21 +377,21 @@ func (f *Fd) SetSndBuf(n int) error {
 
 // TCPNoDelay reports TCP_NODELAY.
 func (f *Fd) TCPNoDelay() (bool, error) {
-	v, err := f.getOptInt(SOL_TCP, tCPOptFamily, uint64(TCP_NODELAY))
+	v, err := f.getOptInt(SOL_TCP, tcpOptFamily, uint64(TCP_NODELAY))
 	return v != 0, err
 }
 
 // SetTCPNoDelay sets TCP_NODELAY: small writes go out at once instead of
 // waiting to be coalesced (Nagle's algorithm off).
 func (f *Fd) SetTCPNoDelay(on bool) error {
-	return f.setOptInt(SOL_TCP, tCPOptFamily, uint64(TCP_NODELAY), b2i(on))
+	return f.setOptInt(SOL_TCP, tcpOptFamily, uint64(TCP_NODELAY), b2i(on))
 }
 
 // IPTTL returns IP_TTL, the time-to-live of outgoing IPv4 packets.
-func (f *Fd) IPTTL() (int, error) { return f.getOptInt(SOL_IP, iPOptFamily, uint64(IP_TTL)) }
+func (f *Fd) IPTTL() (int, error) { return f.getOptInt(SOL_IP, ipOptFamily, uint64(IP_TTL)) }
 
 // SetIPTTL sets IP_TTL (1-255).
-func (f *Fd) SetIPTTL(ttl int) error { return f.setOptInt(SOL_IP, iPOptFamily, uint64(IP_TTL), ttl) }
+func (f *Fd) SetIPTTL(ttl int) error { return f.setOptInt(SOL_IP, ipOptFamily, uint64(IP_TTL), ttl) }
 
 // IPv6Only reports IPV6_V6ONLY.
 func (f *Fd) IPv6Only() (bool, error) {

@@ -235,7 +235,7 @@ func (k *Kernel) WaitPidfd(pidfd *Fd, info *WaitInfo, opts WaitOptions, ru *Rusa
 }
 
 func (k *Kernel) waitid(idtype IDType, id uintptr, info *WaitInfo, opts WaitOptions, ru *Rusage) error {
-	it, err := k.enumToABI(iDTypeFamily, uint64(idtype))
+	it, err := k.enumToABI(idTypeFamily, uint64(idtype))
 	if err != nil {
 		return badArg("waitid", err.Error())
 	}

@@ -91,16 +91,16 @@ const (
 	P_PIDFD IDType = 3
 )
 
-var iDTypeFamily = registerEnum("IDType", "P_",
+var idTypeFamily = registerEnum("IDType", "P_",
 	[]string{"P_ALL", "P_PID", "P_PGID", "P_PIDFD"},
 	[]uint64{0x0, 0x1, 0x2, 0x3})
 
 // String returns the C name.
-func (v IDType) String() string { return iDTypeFamily.formatEnum(uint64(v)) }
+func (v IDType) String() string { return idTypeFamily.formatEnum(uint64(v)) }
 
 // ParseIDType parses one name such as "all" (case-insensitive, the P_ prefix optional).
 func ParseIDType(s string) (IDType, error) {
-	v, err := iDTypeFamily.parseEnum(s)
+	v, err := idTypeFamily.parseEnum(s)
 	return IDType(v), err
 }
 

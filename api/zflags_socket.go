@@ -167,17 +167,18 @@ func ParseShutHow(s string) (ShutHow, error) {
 type SockLevel int
 
 const (
-	SOL_SOCKET SockLevel = 1
-	SOL_IP     SockLevel = 0
-	SOL_TCP    SockLevel = 6
-	SOL_IPV6   SockLevel = 41
-	SOL_RAW    SockLevel = 255
-	SOL_ICMPV6 SockLevel = 58
+	SOL_SOCKET  SockLevel = 1
+	SOL_IP      SockLevel = 0
+	SOL_TCP     SockLevel = 6
+	SOL_IPV6    SockLevel = 41
+	SOL_RAW     SockLevel = 255
+	SOL_ICMPV6  SockLevel = 58
+	SOL_NETLINK SockLevel = 270
 )
 
 var sockLevelFamily = registerEnum("SockLevel", "SOL_",
-	[]string{"SOL_SOCKET", "SOL_IP", "SOL_TCP", "SOL_IPV6", "SOL_RAW", "SOL_ICMPV6"},
-	[]uint64{0x1, 0x0, 0x6, 0x29, 0xff, 0x3a})
+	[]string{"SOL_SOCKET", "SOL_IP", "SOL_TCP", "SOL_IPV6", "SOL_RAW", "SOL_ICMPV6", "SOL_NETLINK"},
+	[]uint64{0x1, 0x0, 0x6, 0x29, 0xff, 0x3a, 0x10e})
 
 // String returns the C name.
 func (v SockLevel) String() string { return sockLevelFamily.formatEnum(uint64(v)) }
@@ -270,16 +271,16 @@ const (
 	TCP_NOTSENT_LOWAT TCPOpt = 25
 )
 
-var tCPOptFamily = registerEnum("TCPOpt", "TCP_",
+var tcpOptFamily = registerEnum("TCPOpt", "TCP_",
 	[]string{"TCP_NODELAY", "TCP_MAXSEG", "TCP_CORK", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_SYNCNT", "TCP_LINGER2", "TCP_DEFER_ACCEPT", "TCP_WINDOW_CLAMP", "TCP_INFO", "TCP_QUICKACK", "TCP_CONGESTION", "TCP_USER_TIMEOUT", "TCP_FASTOPEN", "TCP_NOTSENT_LOWAT"},
 	[]uint64{0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0x12, 0x17, 0x19})
 
 // String returns the C name.
-func (v TCPOpt) String() string { return tCPOptFamily.formatEnum(uint64(v)) }
+func (v TCPOpt) String() string { return tcpOptFamily.formatEnum(uint64(v)) }
 
 // ParseTCPOpt parses one name such as "nodelay" (case-insensitive, the TCP_ prefix optional).
 func ParseTCPOpt(s string) (TCPOpt, error) {
-	v, err := tCPOptFamily.parseEnum(s)
+	v, err := tcpOptFamily.parseEnum(s)
 	return TCPOpt(v), err
 }
 
@@ -309,16 +310,16 @@ const (
 	IP_MINTTL               IPOpt = 21
 )
 
-var iPOptFamily = registerEnum("IPOpt", "IP_",
+var ipOptFamily = registerEnum("IPOpt", "IP_",
 	[]string{"IP_TOS", "IP_TTL", "IP_HDRINCL", "IP_OPTIONS", "IP_PKTINFO", "IP_RECVTTL", "IP_RECVTOS", "IP_MTU_DISCOVER", "IP_RECVERR", "IP_MTU", "IP_FREEBIND", "IP_MULTICAST_IF", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP", "IP_ADD_MEMBERSHIP", "IP_DROP_MEMBERSHIP", "IP_BIND_ADDRESS_NO_PORT", "IP_TRANSPARENT", "IP_MINTTL"},
 	[]uint64{0x1, 0x2, 0x3, 0x4, 0x8, 0xc, 0xd, 0xa, 0xb, 0xe, 0xf, 0x20, 0x21, 0x22, 0x23, 0x24, 0x18, 0x13, 0x15})
 
 // String returns the C name.
-func (v IPOpt) String() string { return iPOptFamily.formatEnum(uint64(v)) }
+func (v IPOpt) String() string { return ipOptFamily.formatEnum(uint64(v)) }
 
 // ParseIPOpt parses one name such as "tos" (case-insensitive, the IP_ prefix optional).
 func ParseIPOpt(s string) (IPOpt, error) {
-	v, err := iPOptFamily.parseEnum(s)
+	v, err := ipOptFamily.parseEnum(s)
 	return IPOpt(v), err
 }
 
