@@ -65,7 +65,8 @@ func bsdStructs(goos string) []xstruct {
 		// struct stat with _DARWIN_FEATURE_64_BIT_INODE (stat64, what
 		// fstat64 fills and libSystem's stat is).
 		stat.Rename = map[string]string{
-			"Atim": "st_atimespec", "Mtim": "st_mtimespec", "Ctim": "st_ctimespec", "Btim": "st_birthtimespec",
+			// st_atim too: the POSIX 2008 spelling the other targets use.
+			"Atim": "st_atimespec,st_atim", "Mtim": "st_mtimespec,st_mtim", "Ctim": "st_ctimespec,st_ctim", "Btim": "st_birthtimespec",
 		}
 	}
 	ss := []xstruct{

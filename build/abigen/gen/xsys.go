@@ -329,20 +329,21 @@ func (x *xpkg) xstructFields(s xstruct, typePrefix map[string]string) []xfield {
 				c = memberPrefix + c
 			}
 			c = cPrefix + c
+			names := []string{c}
 			if r, ok := s.Rename[goPath]; ok {
 				if r == "" {
 					continue
 				}
-				names := strings.Split(r, ",")
-				c = names[0]
-				for _, alias := range names[1:] {
-					out = append(out, xfield{alias, goPath})
-				}
+				names = strings.Split(r, ",")
 			}
-			out = append(out, xfield{c, goPath})
-			if named, ok := f.Type().(*types.Named); ok {
-				if sub, ok := named.Underlying().(*types.Struct); ok {
-					walk(sub, c+".", goPath+".", typePrefix[named.Obj().Name()])
+			// Every name of a nested struct is flattened, so an alias
+			// (darwin's st_atim for st_atimespec) has its members too.
+			for _, c := range names {
+				out = append(out, xfield{c, goPath})
+				if named, ok := f.Type().(*types.Named); ok {
+					if sub, ok := named.Underlying().(*types.Struct); ok {
+						walk(sub, c+".", goPath+".", typePrefix[named.Obj().Name()])
+					}
 				}
 			}
 		}
