@@ -148,7 +148,7 @@ func (k *Kernel) allThreads(c call, a1, a2, a3 uintptr) (uintptr, Errno) {
 	if nr == noSyscall {
 		return 0, ENOSYS
 	}
-	r, _, e := syscall.AllThreadsSyscall(nr, a1, a2, a3)
+	r, _, e := allThreadsSyscall(nr, a1, a2, a3)
 	if e != 0 {
 		return r, k.errno(uintptr(e))
 	}
@@ -175,7 +175,7 @@ func (k *Kernel) setIDs(c call, name string, keep bool, host func() error, ids .
 	if err != nil {
 		return err
 	}
-	if k.procs.host {
+	if k.procs.host && hostIdentityPerThread {
 		return k.hostErr(name, host())
 	}
 	return errOnly(k.intCall(name, c, a[0], a[1], a[2]))
@@ -185,36 +185,36 @@ func (k *Kernel) setIDs(c call, name string, keep bool, host func() error, ids .
 // with privilege all of real, effective and saved, otherwise the effective
 // one.
 func (k *Kernel) Setuid(uid int) error {
-	return k.setIDs(sysSetuid, "setuid", false, func() error { return syscall.Setuid(uid) }, uid)
+	return k.setIDs(sysSetuid, "setuid", false, func() error { return hostSetuid(uid) }, uid)
 }
 
 // Setgid sets the group id of every thread, as Setuid does for the user id.
 func (k *Kernel) Setgid(gid int) error {
-	return k.setIDs(sysSetgid, "setgid", false, func() error { return syscall.Setgid(gid) }, gid)
+	return k.setIDs(sysSetgid, "setgid", false, func() error { return hostSetgid(gid) }, gid)
 }
 
 // Setreuid sets the real and effective user ids of every thread; -1 leaves
 // one unchanged.
 func (k *Kernel) Setreuid(ruid, euid int) error {
-	return k.setIDs(sysSetreuid, "setreuid", true, func() error { return syscall.Setreuid(ruid, euid) }, ruid, euid)
+	return k.setIDs(sysSetreuid, "setreuid", true, func() error { return hostSetreuid(ruid, euid) }, ruid, euid)
 }
 
 // Setregid sets the real and effective group ids of every thread; -1 leaves
 // one unchanged.
 func (k *Kernel) Setregid(rgid, egid int) error {
-	return k.setIDs(sysSetregid, "setregid", true, func() error { return syscall.Setregid(rgid, egid) }, rgid, egid)
+	return k.setIDs(sysSetregid, "setregid", true, func() error { return hostSetregid(rgid, egid) }, rgid, egid)
 }
 
 // Setresuid sets the real, effective and saved user ids of every thread;
 // -1 leaves one unchanged.
 func (k *Kernel) Setresuid(ruid, euid, suid int) error {
-	return k.setIDs(sysSetresuid, "setresuid", true, func() error { return syscall.Setresuid(ruid, euid, suid) }, ruid, euid, suid)
+	return k.setIDs(sysSetresuid, "setresuid", true, func() error { return hostSetresuid(ruid, euid, suid) }, ruid, euid, suid)
 }
 
 // Setresgid sets the real, effective and saved group ids of every thread;
 // -1 leaves one unchanged.
 func (k *Kernel) Setresgid(rgid, egid, sgid int) error {
-	return k.setIDs(sysSetresgid, "setresgid", true, func() error { return syscall.Setresgid(rgid, egid, sgid) }, rgid, egid, sgid)
+	return k.setIDs(sysSetresgid, "setresgid", true, func() error { return hostSetresgid(rgid, egid, sgid) }, rgid, egid, sgid)
 }
 
 // SetresuidThread is Setresuid for the calling OS thread only: a thread can
@@ -258,11 +258,11 @@ func (k *Kernel) Setgroups(gids []int) error {
 			return badArg("setgroups", "group id "+strconv.Itoa(g)+" out of range")
 		}
 	}
-	if k.procs.host {
+	if k.procs.host && hostIdentityPerThread {
 		if gids == nil {
 			gids = []int{}
 		}
-		return k.hostErr("setgroups", syscall.Setgroups(gids))
+		return k.hostErr("setgroups", hostSetgroups(gids))
 	}
 	buf := make([]uint32, len(gids)+1) // +1: never empty, so &buf[0] is valid
 	for i, g := range gids {
