@@ -11,8 +11,9 @@ import (
 // sockaddr_* bytes lives in sockets.go.
 
 // Sockaddr is a socket address of one family: SockaddrInet4, SockaddrInet6,
-// SockaddrUnix, or SockaddrRaw for families api does not decode. Calls take
-// either the value or a pointer to it.
+// SockaddrUnix, SockaddrNetlink (encoded only; see its doc), or SockaddrRaw
+// for families api does not decode. Calls take either the value or a
+// pointer to it.
 type Sockaddr interface {
 	// Family is the address family (AF_INET, ...).
 	Family() Family
