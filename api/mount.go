@@ -27,8 +27,6 @@ var (
 
 // mountState is the mounts part of nsState.
 type mountState struct {
-	atRecursive uint64 // AT_RECURSIVE; 0 where the ABI lacks it
-
 	attr                                 layout // struct mount_attr; size 0 where the ABI lacks it
 	attrSet, attrClr, propagation, usern fieldAt
 }
@@ -37,7 +35,6 @@ type mountState struct {
 const mountAttrBufSize = 64
 
 func (s *mountState) init(k *Kernel) error {
-	s.atRecursive, _ = k.table.Const("AT_RECURSIVE")
 	l := k.optLayout("mount_attr")
 	if l.size == 0 || l.size > mountAttrBufSize {
 		return nil // mount_setattr answers ENOSYS
@@ -407,16 +404,16 @@ func (k *Kernel) MoveMount(fromDir *Fd, fromPath string, toDir *Fd, toPath strin
 
 // OpenTree opens the mount at path (relative to dir, nil: the current
 // directory) as a mount descriptor. With OPEN_TREE_CLONE it is a detached
-// copy of the mount (with recursive, of the whole tree below it: a bind
+// copy of the mount (with AT_RECURSIVE, of the whole tree below it: a bind
 // mount, or an rbind) that MoveMount can attach elsewhere; without, an
-// O_PATH-like handle of the mount itself. at may hold AT_EMPTY_PATH,
+// O_PATH-like handle of the mount itself. at may also hold AT_EMPTY_PATH,
 // AT_NO_AUTOMOUNT and AT_SYMLINK_NOFOLLOW.
-func (k *Kernel) OpenTree(dir *Fd, path string, flags OpenTreeFlags, at AtFlags, recursive bool) (*Fd, error) {
+func (k *Kernel) OpenTree(dir *Fd, path string, flags OpenTreeFlags, at AtFlags) (*Fd, error) {
 	fl, err := k.procCheckBits("open_tree", openTreeFlagsFamily, uint64(flags))
 	if err != nil {
 		return nil, err
 	}
-	af, err := k.mountAtFlags("open_tree", at, recursive)
+	af, err := k.procCheckBits("open_tree", atFlagsFamily, uint64(at))
 	if err != nil {
 		return nil, err
 	}
@@ -437,22 +434,6 @@ func (k *Kernel) OpenTree(dir *Fd, path string, flags OpenTreeFlags, at AtFlags,
 	return k.newFd(r), nil
 }
 
-// mountAtFlags converts the AT_* flags of open_tree and mount_setattr,
-// adding AT_RECURSIVE when asked.
-func (k *Kernel) mountAtFlags(call string, at AtFlags, recursive bool) (uintptr, error) {
-	af, err := k.procCheckBits(call, atFlagsFamily, uint64(at))
-	if err != nil {
-		return 0, err
-	}
-	if recursive {
-		if k.ns.mnt.atRecursive == 0 {
-			return 0, callErr(call, ENOSYS)
-		}
-		af |= uintptr(k.ns.mnt.atRecursive)
-	}
-	return af, nil
-}
-
 // MountAttr is a change of a mount's attributes (struct mount_attr).
 type MountAttr struct {
 	Set   MountAttrFlags // attributes to set
@@ -467,9 +448,10 @@ type MountAttr struct {
 
 // MountSetattr changes the attributes of the mount at path (relative to
 // dir, nil: the current directory), or of every mount below it too with
-// recursive (mount_setattr(2), Linux 5.12). at may hold AT_EMPTY_PATH (path
-// "" and dir a mount descriptor), AT_NO_AUTOMOUNT and AT_SYMLINK_NOFOLLOW.
-func (k *Kernel) MountSetattr(dir *Fd, path string, at AtFlags, recursive bool, attr *MountAttr) error {
+// AT_RECURSIVE (mount_setattr(2), Linux 5.12). at may also hold
+// AT_EMPTY_PATH (path "" and dir a mount descriptor), AT_NO_AUTOMOUNT and
+// AT_SYMLINK_NOFOLLOW.
+func (k *Kernel) MountSetattr(dir *Fd, path string, at AtFlags, attr *MountAttr) error {
 	s := &k.ns.mnt
 	if s.attr.size == 0 {
 		return pathErr("mount_setattr", path, ENOSYS)
@@ -477,7 +459,7 @@ func (k *Kernel) MountSetattr(dir *Fd, path string, at AtFlags, recursive bool, 
 	if attr == nil {
 		return badArg("mount_setattr", "nil *MountAttr")
 	}
-	af, err := k.mountAtFlags("mount_setattr", at, recursive)
+	af, err := k.procCheckBits("mount_setattr", atFlagsFamily, uint64(at))
 	if err != nil {
 		return err
 	}

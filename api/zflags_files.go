@@ -56,11 +56,12 @@ const (
 	AT_EMPTY_PATH       AtFlags = 0x1000
 	AT_STATX_FORCE_SYNC AtFlags = 0x2000
 	AT_STATX_DONT_SYNC  AtFlags = 0x4000
+	AT_RECURSIVE        AtFlags = 0x8000
 )
 
 var atFlagsFamily = registerBits("AtFlags", "AT_",
-	[]string{"AT_SYMLINK_NOFOLLOW", "AT_SYMLINK_FOLLOW", "AT_REMOVEDIR", "AT_EACCESS", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH", "AT_STATX_FORCE_SYNC", "AT_STATX_DONT_SYNC"},
-	[]uint64{0x100, 0x400, 0x200, 0x200, 0x800, 0x1000, 0x2000, 0x4000})
+	[]string{"AT_SYMLINK_NOFOLLOW", "AT_SYMLINK_FOLLOW", "AT_REMOVEDIR", "AT_EACCESS", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH", "AT_STATX_FORCE_SYNC", "AT_STATX_DONT_SYNC", "AT_RECURSIVE"},
+	[]uint64{0x100, 0x400, 0x200, 0x200, 0x800, 0x1000, 0x2000, 0x4000, 0x8000})
 
 // String returns the set as C names joined by "|".
 func (v AtFlags) String() string { return atFlagsFamily.formatBits(uint64(v)) }

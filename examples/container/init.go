@@ -119,7 +119,7 @@ func setupRoot(k *api.Kernel, cfg *config) error {
 	// pivot_root wants the new root to be a mount point: bind the
 	// directory onto itself, as a detached recursive clone attached in
 	// place.
-	tree, err := k.OpenTree(nil, r, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0, true)
+	tree, err := k.OpenTree(nil, r, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, api.AT_RECURSIVE)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func setupRoot(k *api.Kernel, cfg *config) error {
 		return err
 	}
 	if cfg.ReadOnly {
-		if err := k.MountSetattr(nil, "/", 0, false, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY}); err != nil {
+		if err := k.MountSetattr(nil, "/", 0, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY}); err != nil {
 			return err
 		}
 	}

@@ -465,13 +465,13 @@ func testOpenTree(t T, e *Env) {
 		OK(t, touch(k, src+"/sub/deep"))
 
 		// A plain clone copies one mount; a recursive one the tree.
-		one, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0, false)
+		one, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0)
 		NoSys(t, err)
 		OK(t, err, "open_tree clone")
 		defer one.Close()
 		var st api.Stat
 		Want(t, k.Fstatat(one, "sub/deep", &st, 0), fs.ErrNotExist, "a non-recursive clone has no submounts")
-		tree, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0, true)
+		tree, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, api.AT_RECURSIVE)
 		OK(t, err, "open_tree clone, recursive")
 		defer tree.Close()
 		OK(t, k.Fstatat(tree, "sub/deep", &st, 0), "a recursive clone has the submount")
@@ -480,17 +480,17 @@ func testOpenTree(t T, e *Env) {
 		mustMount(t, k, dst+"/sub", "tmpfs")
 
 		// Without OPEN_TREE_CLONE: a handle of the mount itself.
-		h, err := k.OpenTree(nil, src, api.OPEN_TREE_CLOEXEC, 0, false)
+		h, err := k.OpenTree(nil, src, api.OPEN_TREE_CLOEXEC, 0)
 		OK(t, err, "open_tree without clone")
 		defer h.Close()
 		OK(t, h.Stat(&st))
 		True(t, st.IsDir(), "a handle of the mount's root")
 
-		_, err = k.OpenTree(nil, src+"/missing", api.OPEN_TREE_CLONE, 0, false)
+		_, err = k.OpenTree(nil, src+"/missing", api.OPEN_TREE_CLONE, 0)
 		Want(t, err, fs.ErrNotExist, "missing path")
-		_, err = k.OpenTree(nil, src, api.OpenTreeFlags(1)<<40, 0, false)
+		_, err = k.OpenTree(nil, src, api.OpenTreeFlags(1)<<40, 0)
 		Want(t, err, api.EINVAL, "unknown flag bits")
-		_, err = k.OpenTree(nil, src, api.OPEN_TREE_CLONE, api.AtFlags(1)<<40, false)
+		_, err = k.OpenTree(nil, src, api.OPEN_TREE_CLONE, api.AtFlags(1)<<40)
 		Want(t, err, api.EINVAL, "unknown AT_ bits")
 	})
 }
@@ -501,12 +501,12 @@ func testMountSetattr(t T, e *Env) {
 	src, dst := mountDir(t, e), mountDir(t, e)
 	nsRun(t, e, api.CLONE_NEWNS, func(t T) {
 		// A bind mount of src at dst, made read-only: src stays writable.
-		bind, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0, false)
+		bind, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0)
 		NoSys(t, err)
 		OK(t, err)
 		defer bind.Close()
 		OK(t, k.MoveMount(bind, "", nil, dst, api.MOVE_MOUNT_F_EMPTY_PATH))
-		err = k.MountSetattr(nil, dst, 0, false, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY | api.MOUNT_ATTR_NOSUID})
+		err = k.MountSetattr(nil, dst, 0, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY | api.MOUNT_ATTR_NOSUID})
 		NoSys(t, err)
 		OK(t, err, "mount_setattr rdonly")
 		m, _ := mountAt(t, k, dst)
@@ -518,21 +518,21 @@ func testMountSetattr(t T, e *Env) {
 
 		// Clear again, and change the propagation; on a detached mount
 		// through its descriptor (AT_EMPTY_PATH).
-		OK(t, k.MountSetattr(nil, dst, 0, true, &api.MountAttr{Clear: api.MOUNT_ATTR_RDONLY, Propagation: api.MS_SHARED}), "clear rdonly, make shared")
+		OK(t, k.MountSetattr(nil, dst, 0|api.AT_RECURSIVE, &api.MountAttr{Clear: api.MOUNT_ATTR_RDONLY, Propagation: api.MS_SHARED}), "clear rdonly, make shared")
 		m, _ = mountAt(t, k, dst)
 		True(t, m.has("rw"), "read-write again: %v", m.opts)
 		OK(t, touch(k, dst+"/g"))
-		det, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0, false)
+		det, err := k.OpenTree(nil, src, api.OPEN_TREE_CLONE|api.OPEN_TREE_CLOEXEC, 0)
 		OK(t, err)
 		defer det.Close()
-		OK(t, k.MountSetattr(det, "", api.AT_EMPTY_PATH, false, &api.MountAttr{Set: api.MOUNT_ATTR_NOEXEC}), "on a detached mount")
+		OK(t, k.MountSetattr(det, "", api.AT_EMPTY_PATH, &api.MountAttr{Set: api.MOUNT_ATTR_NOEXEC}), "on a detached mount")
 
 		// Bad input.
-		Want(t, k.MountSetattr(nil, dst, 0, false, nil), api.EINVAL, "nil attr")
-		Want(t, k.MountSetattr(nil, dst, 0, false, &api.MountAttr{Propagation: api.MS_BIND}), api.EINVAL, "propagation that is none")
-		Want(t, k.MountSetattr(nil, dst, 0, false, &api.MountAttr{Set: api.MountAttrFlags(1) << 40}), api.EINVAL, "unknown attribute bits")
-		Want(t, k.MountSetattr(nil, dst+"/missing", 0, false, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY}), fs.ErrNotExist, "missing path")
-		Want(t, k.MountSetattr(nil, dst, 0, false, &api.MountAttr{Set: api.MOUNT_ATTR_IDMAP, Userns: closedFd(t, k)}), api.EBADF, "closed user namespace Fd")
+		Want(t, k.MountSetattr(nil, dst, 0, nil), api.EINVAL, "nil attr")
+		Want(t, k.MountSetattr(nil, dst, 0, &api.MountAttr{Propagation: api.MS_BIND}), api.EINVAL, "propagation that is none")
+		Want(t, k.MountSetattr(nil, dst, 0, &api.MountAttr{Set: api.MountAttrFlags(1) << 40}), api.EINVAL, "unknown attribute bits")
+		Want(t, k.MountSetattr(nil, dst+"/missing", 0, &api.MountAttr{Set: api.MOUNT_ATTR_RDONLY}), fs.ErrNotExist, "missing path")
+		Want(t, k.MountSetattr(nil, dst, 0, &api.MountAttr{Set: api.MOUNT_ATTR_IDMAP, Userns: closedFd(t, k)}), api.EBADF, "closed user namespace Fd")
 	})
 }
 
