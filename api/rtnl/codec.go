@@ -221,8 +221,6 @@ func (c *Codec) attrs(b []byte) (attrMap, error) {
 	return m, err
 }
 
-func (m attrMap) has(t uint16) bool { _, ok := m[t]; return ok }
-
 // u8/u16/u32 read native-order integers; a short payload reads as 0, as a
 // missing attribute does.
 func (c *Codec) u8(b []byte) uint8 {
@@ -244,13 +242,6 @@ func (c *Codec) u32(b []byte) uint32 {
 		return 0
 	}
 	return c.bo.Uint32(b)
-}
-
-func (c *Codec) u64(b []byte) uint64 {
-	if len(b) < 8 {
-		return 0
-	}
-	return c.bo.Uint64(b)
 }
 
 // str reads a NUL-terminated (or unterminated) string attribute.

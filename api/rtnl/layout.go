@@ -81,14 +81,6 @@ func (l *structLayout) f(names ...string) fld {
 	return fld{}
 }
 
-// opt returns a field that may be absent.
-func (l *structLayout) opt(name string) fld {
-	if f, ok := l.s.Field(name); ok {
-		return fld{f.Offset, f.Size}
-	}
-	return fld{}
-}
-
 func (l *structLayout) err() error {
 	if len(l.missing) > 0 {
 		return fmt.Errorf("rtnl: struct %s of the ABI table has no field %v", l.name, l.missing)

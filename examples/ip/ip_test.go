@@ -258,7 +258,6 @@ func byRule(o map[string]any) string {
 
 var (
 	linkFields  = []string{"ifname", "ifindex", "mtu", "operstate", "link_type", "address", "flags"}
-	addrFields  = []string{"family", "local", "prefixlen"}
 	routeFields = []string{"dst", "gateway", "dev", "protocol", "scope"}
 )
 

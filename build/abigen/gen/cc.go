@@ -36,7 +36,7 @@ func newCCWith(t *target, command []string) (*cc, error) {
 		return nil, fmt.Errorf("%s/%s: no C compiler configured", t.GOOS, t.GOARCH)
 	}
 	if _, err := exec.LookPath(command[0]); err != nil {
-		return nil, fmt.Errorf("C compiler %q not found (on Debian: apt-get install %s): %w", command[0], ccPackage(command[0]), err)
+		return nil, fmt.Errorf("no C compiler %q (on Debian: apt-get install %s): %w", command[0], ccPackage(command[0]), err)
 	}
 	dir, err := os.MkdirTemp("", "abigen-")
 	if err != nil {

@@ -32,7 +32,6 @@ type xpkg struct {
 	pkg          *types.Package
 	comments     map[string]string    // SYS_* constant -> its line comment (syscalls.master entry)
 	errorList    map[uint64][2]string // errno number -> name, message (x/sys's errorList)
-	syscallNames map[string]string    // SYS_* -> table name
 }
 
 const syscallStub = `package syscall

@@ -121,7 +121,7 @@ func ParseProgram(b []byte, shimEnd uint64) (*Program, error) {
 	if bi, err := buildinfo.Read(bytes.NewReader(b)); err == nil {
 		for _, s := range bi.Settings {
 			if (s.Key == "GOOS" && s.Value != "linux") || (s.Key == "GOARCH" && s.Value != "amd64") {
-				return nil, fmt.Errorf("Go binary built for %s=%s: need GOOS=linux GOARCH=amd64", s.Key, s.Value)
+				return nil, fmt.Errorf("binary built with %s=%s: need GOOS=linux GOARCH=amd64", s.Key, s.Value)
 			}
 		}
 	}

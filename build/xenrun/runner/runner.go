@@ -20,7 +20,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -213,28 +212,6 @@ func QEMU(ctx context.Context, o Options) (*Result, error) {
 		return r, fmt.Errorf("qemu exit code %d does not match the reported status %d", code, r.Status)
 	}
 	return r, nil
-}
-
-// lineWriter calls fn for each complete line written to it.
-type lineWriter struct {
-	mu  sync.Mutex
-	buf []byte
-	fn  func(string)
-}
-
-func (l *lineWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			break
-		}
-		l.fn(strings.TrimRight(string(l.buf[:i]), "\r"))
-		l.buf = l.buf[i+1:]
-	}
-	return len(p), nil
 }
 
 func scanLines(r io.Reader, fn func(string)) {

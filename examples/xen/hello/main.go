@@ -148,8 +148,12 @@ func work(n int) int {
 	for i := 0; i < 1<<12; i++ {
 		x = x*1103515245 + 12345
 	}
-	return n + 1 + mix(x)&0
+	mixed.Store(int64(mix(x)))
+	return n + 1
 }
+
+// mixed keeps work's arithmetic from being optimised away.
+var mixed atomic.Int64
 
 //go:noinline
 func mix(x int) int { return x ^ x>>7 }
