@@ -276,7 +276,11 @@ static u64 build_stack(void)
 	((u64 *)rnd)[0] = shim_random();
 	((u64 *)rnd)[1] = shim_random();
 	sp &= ~15UL;
-	u64 aux[] = { 6, PAGE, 25, rnd, 16, 0, 23, 0, 0, 0 }; /* PAGESZ RANDOM HWCAP SECURE NULL */
+	u64 aux[] = { 6, PAGE, 25, rnd, 16, 0, 23, 0, 0, 0, 0, 0 }; /* PAGESZ RANDOM HWCAP SECURE (XEN) NULL */
+	if (on_xen) {
+		aux[8] = AT_ANYKERNEL_XEN;
+		aux[9] = (u64)&xen_info;
+	}
 	u64 nwords = 1 + argc + 1 + envc + 1 + sizeof aux / 8;
 	if (nwords & 1)
 		sp -= 8;

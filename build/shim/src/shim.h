@@ -64,6 +64,24 @@ extern int on_xen;
 extern int opt_stats, opt_debug, opt_trace, opt_prof;
 
 /* xen.c */
+/*
+ * What Go code in the image needs to speak to Xen itself (the Go package
+ * hypercall): the shim maps shared_info for its clock, and Xen lets a
+ * domain map it at one place only, so the shim says where. Passed to the
+ * program as the auxiliary vector entry AT_ANYKERNEL_XEN (a value Linux
+ * does not use), only on Xen. Addresses are physical == virtual. Fields
+ * are only ever appended; size says how many there are.
+ */
+#define AT_ANYKERNEL_XEN 0x414e594bUL /* "KYNA" in memory */
+#define XEN_INFO_MAGIC 0x666e696e65784b41UL /* "AKxeninf" in memory */
+struct xen_info {
+	u64 magic;
+	u64 size;           /* sizeof(struct xen_info) */
+	u64 cpuid_base;     /* Xen's first CPUID leaf */
+	u64 hypercall_page; /* the shim's hypercall page */
+	u64 shared_info;    /* where shared_info is mapped, 0 when it is not */
+};
+extern struct xen_info xen_info;
 int xen_detect(void);
 void xen_init(void);
 void xen_console_write(const char *s, size_t n);

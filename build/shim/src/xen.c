@@ -24,6 +24,7 @@ struct xencons_interface {
 static volatile struct xencons_interface *ring;
 static u32 cons_evtchn;
 static volatile u8 *shinfo;
+struct xen_info xen_info = { XEN_INFO_MAGIC, sizeof(struct xen_info) };
 
 int xen_detect(void)
 {
@@ -86,6 +87,9 @@ void xen_init(void)
 		shinfo = (volatile u8 *)page;
 	else
 		kprintf("anykernel: cannot map shared_info; using the TSC\n");
+	xen_info.cpuid_base = xen_base;
+	xen_info.hypercall_page = (u64)hcall_page;
+	xen_info.shared_info = (u64)shinfo;
 }
 
 /* The TSC frequency Xen tells the guest (leaf 4, sub-leaf 0, ECX kHz). */
