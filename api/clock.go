@@ -122,6 +122,11 @@ func (k *Kernel) ClockNanosleep(clock ClockID, flags TimerFlags, req Timespec) (
 	if !req.valid() {
 		return Timespec{}, badArg("clock_nanosleep", "nanoseconds "+strconv.FormatInt(req.Nsec, 10)+" out of range")
 	}
+	if clock == CLOCK_THREAD_CPUTIME_ID {
+		// Linux refuses it; NetBSD would sleep until the sleeping
+		// thread's CPU time passes the request, which is never.
+		return Timespec{}, callErr("clock_nanosleep", EINVAL)
+	}
 	c, err := k.enumToABI(clockIDFamily, uint64(clock))
 	if err != nil {
 		return Timespec{}, wrapTimeErr("clock_nanosleep", err)
@@ -148,6 +153,10 @@ func (k *Kernel) ClockNanosleep(clock ClockID, flags TimerFlags, req Timespec) (
 func (k *Kernel) Nanosleep(req Timespec) (Timespec, error) {
 	if !req.valid() {
 		return Timespec{}, badArg("nanosleep", "nanoseconds "+strconv.FormatInt(req.Nsec, 10)+" out of range")
+	}
+	if req.Sec < 0 {
+		// Linux's answer; NetBSD returns at once.
+		return Timespec{}, callErr("nanosleep", EINVAL)
 	}
 	var rq, rm [timespecBufSize]byte
 	k.timers.putTimespec(rq[:], req)

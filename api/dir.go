@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"iter"
 	"slices"
 	"strings"
@@ -125,6 +126,14 @@ func (f *Fd) getdents(buf []byte) (int, error) {
 		c = sysNone // ENOSYS, but a closed f is EBADF first
 	}
 	r, err := f.fdBufCall("getdents64", c, bufPtr(buf), uintptr(len(buf)), 0)
+	if errors.Is(err, EINVAL) && f.k.table.OS == "netbsd" {
+		// NetBSD answers EINVAL for a descriptor that is not a
+		// directory, Linux ENOTDIR.
+		var st Stat
+		if f.Stat(&st) == nil && !st.IsDir() {
+			err = callErr("getdents64", ENOTDIR)
+		}
+	}
 	return int(r), err
 }
 

@@ -27,6 +27,7 @@ type fileState struct {
 
 	stat     layout
 	statFast bool // the ABI's struct stat is rawStatLP64: copy, do not decode
+	statBSD  bool // the ABI's struct stat is rawStatNetBSD64 (rump kernels)
 	st       statFields
 
 	statx  layout // size 0 when the ABI has no statx
@@ -80,6 +81,7 @@ func (s *fileState) init(k *Kernel) error {
 		}
 	}
 	s.statFast = !k.table.BigEndian && f.matchesLP64()
+	s.statBSD = !k.table.BigEndian && f.matchesNetBSD64()
 	if err := s.initStatx(k); err != nil {
 		return err
 	}
@@ -128,6 +130,40 @@ func (f *statFields) matchesLP64() bool {
 		at(f.uid, unsafe.Offsetof(r.Uid), 4) && at(f.gid, unsafe.Offsetof(r.Gid), 4) &&
 		at(f.rdev, unsafe.Offsetof(r.Rdev), 8) && at(f.size, unsafe.Offsetof(r.Size), 8) &&
 		at(f.blksize, unsafe.Offsetof(r.Blksize), 8) && at(f.blocks, unsafe.Offsetof(r.Blocks), 8) &&
+		at(f.atimS, unsafe.Offsetof(r.Atim), 8) && at(f.atimN, unsafe.Offsetof(r.Atim)+8, 8) &&
+		at(f.mtimS, unsafe.Offsetof(r.Mtim), 8) && at(f.mtimN, unsafe.Offsetof(r.Mtim)+8, 8) &&
+		at(f.ctimS, unsafe.Offsetof(r.Ctim), 8) && at(f.ctimN, unsafe.Offsetof(r.Ctim)+8, 8)
+}
+
+// rawStatNetBSD64 is struct stat of NetBSD's 64-bit ABIs (__stat50), what
+// a rump kernel fills; matched against the table like rawStatLP64.
+type rawStatNetBSD64 struct {
+	Dev     uint64
+	Mode    uint32
+	_       uint32
+	Ino     uint64
+	Nlink   uint32
+	Uid     uint32
+	Gid     uint32
+	_       uint32
+	Rdev    uint64
+	Atim    [2]int64
+	Mtim    [2]int64
+	Ctim    [2]int64
+	Birth   [2]int64
+	Size    int64
+	Blocks  int64
+	Blksize uint32
+}
+
+func (f *statFields) matchesNetBSD64() bool {
+	var r rawStatNetBSD64
+	at := func(p fieldAt, off, size uintptr) bool { return uintptr(p.off) == off && uintptr(p.size) == size }
+	return at(f.dev, unsafe.Offsetof(r.Dev), 8) && at(f.ino, unsafe.Offsetof(r.Ino), 8) &&
+		at(f.nlink, unsafe.Offsetof(r.Nlink), 4) && at(f.mode, unsafe.Offsetof(r.Mode), 4) &&
+		at(f.uid, unsafe.Offsetof(r.Uid), 4) && at(f.gid, unsafe.Offsetof(r.Gid), 4) &&
+		at(f.rdev, unsafe.Offsetof(r.Rdev), 8) && at(f.size, unsafe.Offsetof(r.Size), 8) &&
+		at(f.blksize, unsafe.Offsetof(r.Blksize), 4) && at(f.blocks, unsafe.Offsetof(r.Blocks), 8) &&
 		at(f.atimS, unsafe.Offsetof(r.Atim), 8) && at(f.atimN, unsafe.Offsetof(r.Atim)+8, 8) &&
 		at(f.mtimS, unsafe.Offsetof(r.Mtim), 8) && at(f.mtimN, unsafe.Offsetof(r.Mtim)+8, 8) &&
 		at(f.ctimS, unsafe.Offsetof(r.Ctim), 8) && at(f.ctimN, unsafe.Offsetof(r.Ctim)+8, 8)
@@ -198,6 +234,15 @@ func (s *fileState) decodeStat(raw *[statBufSize]byte, st *Stat) {
 		*st = Stat{
 			Dev: r.Dev, Ino: r.Ino, Nlink: r.Nlink, Mode: Mode(r.Mode), Uid: r.Uid, Gid: r.Gid,
 			Rdev: r.Rdev, Size: r.Size, Blksize: r.Blksize, Blocks: r.Blocks,
+			Atim: Timespec{r.Atim[0], r.Atim[1]}, Mtim: Timespec{r.Mtim[0], r.Mtim[1]}, Ctim: Timespec{r.Ctim[0], r.Ctim[1]},
+		}
+		return
+	}
+	if s.statBSD {
+		r := (*rawStatNetBSD64)(unsafe.Pointer(raw))
+		*st = Stat{
+			Dev: r.Dev, Ino: r.Ino, Nlink: uint64(r.Nlink), Mode: Mode(r.Mode), Uid: r.Uid, Gid: r.Gid,
+			Rdev: r.Rdev, Size: r.Size, Blksize: int64(r.Blksize), Blocks: r.Blocks,
 			Atim: Timespec{r.Atim[0], r.Atim[1]}, Mtim: Timespec{r.Mtim[0], r.Mtim[1]}, Ctim: Timespec{r.Ctim[0], r.Ctim[1]},
 		}
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"runtime"
@@ -268,6 +269,11 @@ func (f *Fd) vecIO(c call, op string, iovs [][]byte, a4, a5, a6 uintptr) (int, i
 	if e != 0 {
 		return 0, total, callErr(op, e)
 	}
+	if len(iovs) == 0 && k.table.OS == "netbsd" {
+		// NetBSD refuses zero buffers (EINVAL); Linux transfers nothing.
+		f.release()
+		return 0, 0, nil
+	}
 	var r uintptr
 	if len(iovs) <= fioStackVecs {
 		var vs [fioStackVecs]fioVec
@@ -482,6 +488,9 @@ func (f *Fd) dup23(op string, to *Fd, flags uintptr) error {
 		return callErr(op, e)
 	}
 	switch {
+	case op == "dup3" && n == m:
+		// Linux refuses it; NetBSD's dup3 would accept it.
+		e = EINVAL
 	case op == "dup3" || k.hasCall(sysDup2):
 		c := sysDup2
 		if op == "dup3" {
@@ -741,7 +750,17 @@ func (f *Fd) Sync() error { return errOnly(f.fdCall("fsync", sysFsync, 0, 0, 0))
 
 // Datasync flushes the file's data, and only the metadata needed to read it
 // back (fdatasync).
-func (f *Fd) Datasync() error { return errOnly(f.fdCall("fdatasync", sysFdatasync, 0, 0, 0)) }
+//
+// NetBSD's fdatasync wants a descriptor open for writing (EBADF otherwise,
+// a directory's included); there Datasync syncs the whole file instead, as
+// fsync does, so that it works on any open descriptor as on Linux.
+func (f *Fd) Datasync() error {
+	_, err := f.fdCall("fdatasync", sysFdatasync, 0, 0, 0)
+	if errors.Is(err, EBADF) && f.Num() >= 0 && f.k.table.OS == "netbsd" {
+		return f.Sync()
+	}
+	return err
+}
 
 // Syncfs flushes the whole file system holding the file (syncfs).
 func (f *Fd) Syncfs() error { return errOnly(f.fdCall("syncfs", sysSyncfs, 0, 0, 0)) }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"os"
 	"unsafe"
 
@@ -30,6 +31,8 @@ var (
 	sysRmdir      = newCall("rmdir")
 	sysMknod      = newCall("mknod", "__mknod50")
 	sysMknodat    = newCall("mknodat")
+	sysMkfifo     = newCall("mkfifo")
+	sysMkfifoat   = newCall("mkfifoat")
 )
 
 // fmetaState is what the names, metadata, copying and xattr calls resolve
@@ -153,6 +156,10 @@ func (k *Kernel) Symlinkat(target string, dir *Fd, linkname string) error {
 }
 
 func (k *Kernel) symlinkat(op string, legacy call, target string, dir *Fd, linkname string) error {
+	if target == "" {
+		// Linux refuses an empty target; NetBSD would make the link.
+		return linkErr(op, target, linkname, ENOENT)
+	}
 	if k.hasCall(legacy) {
 		return k.namesCall(op, legacy, target, linkname)
 	}
@@ -293,14 +300,25 @@ func (k *Kernel) unlinkat(op string, legacy call, dir *Fd, path string, flags At
 	if flags&^AT_REMOVEDIR != 0 {
 		return badArg(op, "flags "+flags.String()+": only AT_REMOVEDIR applies")
 	}
+	var err error
 	if k.hasCall(legacy) {
-		return errOnly(k.pathCall(op, legacy, path, 0, 0))
+		_, err = k.pathCall(op, legacy, path, 0, 0)
+	} else {
+		fl, ferr := k.flagsToABI(atFlagsFamily, uint64(flags))
+		if ferr != nil {
+			return &os.PathError{Op: op, Path: path, Err: ferr}
+		}
+		_, err = k.atCall(op, sysUnlinkat, dir, path, uintptr(fl), 0, 0)
 	}
-	fl, err := k.flagsToABI(atFlagsFamily, uint64(flags))
-	if err != nil {
-		return &os.PathError{Op: op, Path: path, Err: err}
+	if flags&AT_REMOVEDIR == 0 && errors.Is(err, EPERM) && k.table.OS == "netbsd" {
+		// BSD answers EPERM for unlink of a directory, Linux EISDIR:
+		// say EISDIR when that is why.
+		var st Stat
+		if k.Fstatat(dir, path, &st, AT_SYMLINK_NOFOLLOW) == nil && st.IsDir() {
+			return &os.PathError{Op: op, Path: path, Err: EISDIR}
+		}
 	}
-	return errOnly(k.atCall(op, sysUnlinkat, dir, path, uintptr(fl), 0, 0))
+	return err
 }
 
 // checkPerm rejects mode bits beyond the permission, set-id and sticky bits,
@@ -345,6 +363,14 @@ func (k *Kernel) Mknodat(dir *Fd, path string, mode Mode, dev uint64) error {
 func (k *Kernel) mknodat(op string, legacy call, dir *Fd, path string, mode Mode, dev uint64) error {
 	if err := k.checkMknod(op, mode, dev); err != nil {
 		return err
+	}
+	if mode&S_IFMT == S_IFIFO && k.hasCall(sysMkfifoat) {
+		// ABIs with a mkfifo call (NetBSD) make FIFOs only through it;
+		// their mknod refuses S_IFIFO.
+		if legacy != sysNone {
+			legacy = sysMkfifo
+		}
+		return k.pathOrAt(op, legacy, sysMkfifoat, dir, path, uintptr(mode&0o7777), 0, 0)
 	}
 	return k.pathOrAt(op, legacy, sysMknodat, dir, path, uintptr(mode), uintptr(dev), 0)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+
+	"github.com/anykernel/anykernel/abi"
 )
 
 // Flag and enum families. Each family (OpenFlags, Signal, ...) is declared by
@@ -116,7 +118,7 @@ func (k *Kernel) flagsToABI(f *family, v uint64) (uint64, error) {
 			continue
 		}
 		if m.missing[i] {
-			return 0, fmt.Errorf("%s: %s is not supported by %s/%s: %w", f.goType, f.names[i], k.table.OS, k.table.Arch, ENOTSUP)
+			return 0, &notInABI{f.goType + ": " + f.names[i], k.table}
 		}
 		out |= m.abi[i]
 	}
@@ -153,11 +155,38 @@ func (k *Kernel) enumToABI(f *family, v uint64) (uint64, error) {
 	}
 	for i, nv := range f.values {
 		if nv == v {
-			return 0, fmt.Errorf("%s is not supported by %s/%s: %w", f.names[i], k.table.OS, k.table.Arch, ENOTSUP)
+			return 0, &notInABI{f.names[i], k.table}
 		}
 	}
 	return 0, fmt.Errorf("%s: unknown value %d: %w", f.goType, int64(v), EINVAL)
 }
+
+// member reports whether v is one of f's members (enumerations).
+func (f *family) member(v uint64) bool {
+	for _, nv := range f.values {
+		if nv == v {
+			return true
+		}
+	}
+	return false
+}
+
+// notInABI reports a flag or value the kernel's ABI does not have at all
+// (O_PATH on NetBSD). It unwraps to ENOTSUP, and errors.Is(err, ENOSYS)
+// holds too: the call cannot be served as asked, which the conformance
+// matrix shows as ENOSYS rather than as a failure.
+type notInABI struct {
+	what  string
+	table *abi.Table
+}
+
+func (e *notInABI) Error() string {
+	return e.what + " is not supported by " + e.table.OS + "/" + e.table.Arch + ": " + ENOTSUP.Error()
+}
+
+func (e *notInABI) Unwrap() error { return ENOTSUP }
+
+func (e *notInABI) Is(target error) bool { return target == ENOSYS }
 
 // enumFromABI converts an ABI value of enumeration f to api's value; values
 // api has no name for are returned unchanged.

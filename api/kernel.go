@@ -44,6 +44,44 @@ type Kernel struct {
 // noSyscall marks a call the ABI does not have; api answers ENOSYS itself.
 const noSyscall = ^uintptr(0)
 
+// syscallPads lists, per OS, the syscalls whose argument list has an unused
+// PAD slot before a 64-bit argument (NetBSD's syscalls.master: "int PAD"),
+// by the ABI's name: the slot's 1-based position. api's wrappers pass the
+// C interface's arguments; the Kernel inserts the slot. (mmap's PAD makes 7
+// arguments, more than a Backend carries; rump kernels have no mmap.)
+var syscallPads = map[string]map[string]int{
+	"netbsd": {
+		"pread": 4, "pwrite": 4, "preadv": 4, "pwritev": 4, "lseek": 2,
+		"truncate": 2, "ftruncate": 2, "__posix_fadvise50": 2,
+		"posix_fallocate": 2, "fdiscard": 2, "mknodat": 4,
+		"paccept": 4, // accept4's flags after a NULL sigmask
+	},
+}
+
+// A resolved number at or above padMark carries its PAD slot's position
+// in the bits from padShift up (noSyscall is above it too).
+const (
+	padShift = 56
+	padMark  = 1 << padShift
+)
+
+// padded makes a call whose ABI wants a PAD slot at position nr>>padShift.
+//
+//go:nosplit
+func (k *Kernel) padded(raw bool, nr, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, uintptr, uintptr) {
+	a := [7]uintptr{a1, a2, a3, a4, a5, a6}
+	p := int(nr>>padShift) - 1
+	for i := 6; i > p; i-- {
+		a[i] = a[i-1]
+	}
+	a[p] = 0
+	nr &= padMark - 1
+	if raw {
+		return k.b.RawSyscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+	}
+	return k.b.Syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+}
+
 // call is api's dense index of a syscall name; the Kernel resolves it to the
 // ABI's number once, at New.
 type call int
@@ -68,11 +106,12 @@ func New(b Backend) (*Kernel, error) {
 	}
 	k := &Kernel{b: b, table: t, name: b.Name()}
 	k.nr = make([]uintptr, len(callNames))
+	pads := syscallPads[t.OS]
 	for i, names := range callNames {
 		k.nr[i] = noSyscall
 		for _, n := range names {
 			if nr, ok := t.Syscall(n); ok {
-				k.nr[i] = nr
+				k.nr[i] = nr | uintptr(pads[n])<<padShift
 				break
 			}
 		}
@@ -130,6 +169,8 @@ func (k *Kernel) initErrnos() {
 		if n, ok := errnoByName[e.Name]; ok {
 			k.errnoFromABI[e.Nr] = n
 			k.errnoToABI[n] = e.Nr
+		} else if n, ok := errnoByName[errnoAliases[e.Name]]; ok {
+			k.errnoFromABI[e.Nr] = n
 		} else {
 			// An errno Linux does not have (NetBSD's EFTYPE): keep its
 			// number above api's range so it still prints and compares.
@@ -137,6 +178,11 @@ func (k *Kernel) initErrnos() {
 		}
 	}
 }
+
+// errnoAliases names the Linux errno that means the same as another ABI's
+// own: BSD's ENOATTR is what Linux calls ENODATA for extended attributes,
+// and BSD's ENOTSUP is Linux's EOPNOTSUPP (one number there).
+var errnoAliases = map[string]string{"ENOATTR": "ENODATA", "ENOTSUP": "EOPNOTSUPP"}
 
 // foreignErrnoBase offsets errnos api has no name for.
 const foreignErrnoBase = 1 << 16
@@ -175,10 +221,14 @@ func (k *Kernel) ErrnoToABI(e Errno) (uintptr, bool) {
 //go:nosplit
 func (k *Kernel) syscall(c call, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, Errno) {
 	nr := k.nr[c]
-	if nr == noSyscall {
+	var r, e uintptr
+	if nr < padMark {
+		r, _, e = k.b.Syscall(nr, a1, a2, a3, a4, a5, a6)
+	} else if nr == noSyscall {
 		return 0, ENOSYS
+	} else {
+		r, _, e = k.padded(false, nr, a1, a2, a3, a4, a5, a6)
 	}
-	r, _, e := k.b.Syscall(nr, a1, a2, a3, a4, a5, a6)
 	if e != 0 {
 		return r, k.errno(e)
 	}
@@ -190,10 +240,14 @@ func (k *Kernel) syscall(c call, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, Errno
 //go:nosplit
 func (k *Kernel) rawSyscall(c call, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, Errno) {
 	nr := k.nr[c]
-	if nr == noSyscall {
+	var r, e uintptr
+	if nr < padMark {
+		r, _, e = k.b.RawSyscall(nr, a1, a2, a3, a4, a5, a6)
+	} else if nr == noSyscall {
 		return 0, ENOSYS
+	} else {
+		r, _, e = k.padded(true, nr, a1, a2, a3, a4, a5, a6)
 	}
-	r, _, e := k.b.RawSyscall(nr, a1, a2, a3, a4, a5, a6)
 	if e != 0 {
 		return r, k.errno(e)
 	}
@@ -206,10 +260,14 @@ func (k *Kernel) rawSyscall(c call, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, Er
 //go:nosplit
 func (k *Kernel) syscall2(c call, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, uintptr, Errno) {
 	nr := k.nr[c]
-	if nr == noSyscall {
+	var r1, r2, e uintptr
+	if nr < padMark {
+		r1, r2, e = k.b.Syscall(nr, a1, a2, a3, a4, a5, a6)
+	} else if nr == noSyscall {
 		return 0, 0, ENOSYS
+	} else {
+		r1, r2, e = k.padded(false, nr, a1, a2, a3, a4, a5, a6)
 	}
-	r1, r2, e := k.b.Syscall(nr, a1, a2, a3, a4, a5, a6)
 	if e != 0 {
 		return r1, r2, k.errno(e)
 	}

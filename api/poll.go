@@ -10,8 +10,8 @@ import (
 
 var (
 	sysPoll     = newCall("poll")
-	sysPpoll    = newCall("ppoll")
-	sysSelect   = newCall("select")
+	sysPpoll    = newCall("ppoll", "__pollts50") // NetBSD ignores the sigset size
+	sysSelect   = newCall("select", "__select50")
 	sysPselect6 = newCall("pselect6")
 )
 
@@ -119,7 +119,14 @@ func (k *Kernel) pollDone(fds []PollFd, b []byte) {
 	s := &k.ready
 	for i := range fds {
 		raw := b[i*s.pollSize : (i+1)*s.pollSize]
-		fds[i].Revents = PollEvents(k.flagsFromABI(pollEventsFamily, s.pfRevents.uint(raw, s.be)))
+		rev := PollEvents(k.flagsFromABI(pollEventsFamily, s.pfRevents.uint(raw, s.be)))
+		if !k.bits[pollEventsFamily.id].identity {
+			// Where members share bits (NetBSD's POLLWRNORM is POLLOUT),
+			// report only what was asked, and the conditions always
+			// reported, as Linux does.
+			rev &= fds[i].Events | POLLERR | POLLHUP | POLLNVAL
+		}
+		fds[i].Revents = rev
 	}
 }
 

@@ -270,6 +270,10 @@ func (k *Kernel) Setpgid(pid, pgid int) error {
 	if err := procCheckID("setpgid", pgid); err != nil {
 		return err
 	}
+	if pid < 0 || pgid < 0 {
+		// Linux's answer; NetBSD would say ESRCH.
+		return callErr("setpgid", EINVAL)
+	}
 	return errOnly(k.intCall("setpgid", sysSetpgid, uintptr(pid), uintptr(pgid), 0))
 }
 

@@ -133,6 +133,9 @@ func (k *Kernel) schedAffinity(op string, c call, pid int, set *CPUSet) error {
 	if err := procCheckID(op, pid); err != nil {
 		return err
 	}
+	if pid < 0 {
+		return callErr(op, ESRCH) // Linux's answer, whatever the kernel
+	}
 	if !k.cpuSetNative() {
 		return callErr(op, ENOSYS)
 	}
@@ -166,6 +169,9 @@ type SchedParam struct {
 func (k *Kernel) SchedGetscheduler(pid int) (SchedPolicy, error) {
 	if err := procCheckID("sched_getscheduler", pid); err != nil {
 		return 0, err
+	}
+	if pid < 0 {
+		return 0, callErr("sched_getscheduler", EINVAL) // Linux's answer
 	}
 	r, e := k.rawSyscall(sysSchedGetscheduler, uintptr(pid), 0, 0, 0, 0, 0)
 	if e != 0 {
@@ -237,6 +243,9 @@ func (k *Kernel) schedParamArgs(op string, pid int, param *SchedParam) error {
 	if err := procCheckID(op, pid); err != nil {
 		return err
 	}
+	if pid < 0 {
+		return callErr(op, EINVAL) // Linux's answer, whatever the kernel
+	}
 	if k.procs.schedParam.s == nil {
 		return callErr(op, ENOSYS)
 	}
@@ -274,6 +283,9 @@ func (k *Kernel) Getpriority(which PrioWhich, who int) (int, error) {
 	if err := procCheckID("getpriority", who); err != nil {
 		return 0, err
 	}
+	if !prioWhichFamily.member(uint64(which)) {
+		return 0, badArg("getpriority", "unknown which "+strconv.Itoa(int(which)))
+	}
 	w, err := k.enumToABI(prioWhichFamily, uint64(which))
 	if err != nil {
 		return 0, badArg("getpriority", err.Error())
@@ -297,6 +309,9 @@ func (k *Kernel) Setpriority(which PrioWhich, who, prio int) error {
 	}
 	if prio != int(int32(prio)) {
 		return badArg("setpriority", "priority out of range")
+	}
+	if !prioWhichFamily.member(uint64(which)) {
+		return badArg("setpriority", "unknown which "+strconv.Itoa(int(which)))
 	}
 	w, err := k.enumToABI(prioWhichFamily, uint64(which))
 	if err != nil {

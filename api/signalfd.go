@@ -12,8 +12,8 @@ import (
 var (
 	sysSignalfd      = newCall("signalfd")
 	sysSignalfd4     = newCall("signalfd4")
-	sysRtSigprocmask = newCall("rt_sigprocmask")
-	sysRtSigpending  = newCall("rt_sigpending")
+	sysRtSigprocmask = newCall("rt_sigprocmask", "__sigprocmask14") // NetBSD ignores the sigset size
+	sysRtSigpending  = newCall("rt_sigpending", "__sigpending14")
 )
 
 // SigSet is a set of signals in api's neutral numbering, as sigset_t holds

@@ -243,6 +243,9 @@ func (k *Kernel) waitid(idtype IDType, id uintptr, info *WaitInfo, opts WaitOpti
 	if err != nil {
 		return err
 	}
+	if opts&(WEXITED|WSTOPPED|WCONTINUED) == 0 {
+		return badArg("waitid", "no event asked for (WEXITED, WSTOPPED or WCONTINUED)")
+	}
 	s := &k.procs
 	if s.siginfo.s == nil || (ru != nil && s.rusage.s == nil) {
 		return callErr("waitid", ENOSYS)

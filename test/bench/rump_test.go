@@ -34,6 +34,9 @@ func BenchmarkRump(b *testing.B) {
 		}
 	})
 	b.Run("getpid/c", func(b *testing.B) { cloop(b, "getpid", -1) })
+	// For reference: C on a thread with no lwp bound, where rump makes an
+	// implicit lwp per call.
+	b.Run("getpid/c-unbound", func(b *testing.B) { cloop(b, "getpid-unbound", -1) })
 
 	zero, err := k.Open("/dev/zero", api.O_RDONLY, 0)
 	if err != nil {
