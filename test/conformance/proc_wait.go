@@ -282,6 +282,8 @@ func procWaitid(t T, e *Env, idtype api.IDType, id int, opts api.WaitOptions) (a
 func testProcWaitid(t T, e *Env) {
 	k := e.K
 	var info api.WaitInfo
+	// WNOWAIT: the probe reaps nothing another case waits for.
+	NoSys(t, k.Waitid(api.P_ALL, 0, &info, api.WEXITED|api.WNOHANG|api.WNOWAIT, nil))
 	Want(t, k.Waitid(api.P_PID, 1, &info, api.WaitOptions(0x4000)|api.WEXITED, nil), api.EINVAL, "unknown option bits")
 	Want(t, k.Waitid(api.IDType(42), 0, &info, api.WEXITED, nil), api.EINVAL, "unknown id type")
 	Want(t, k.Waitid(api.P_PID, 1, &info, 0, nil), api.EINVAL, "no event asked for")
@@ -342,6 +344,7 @@ var procSink atomic.Uint64
 
 func testProcGetrusage(t T, e *Env) {
 	k := e.K
+	NoSys(t, k.Getrusage(api.RUSAGE_SELF, &api.Rusage{}))
 	Want(t, k.Getrusage(api.RUSAGE_SELF, nil), api.EINVAL, "nil *Rusage")
 	var ru api.Rusage
 	Want(t, k.Getrusage(api.RusageWho(7), &ru), api.EINVAL, "unknown who")

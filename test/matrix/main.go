@@ -4,8 +4,17 @@
 // The last line sums up each backend; the exit status is 1 if any cell
 // failed.
 //
-//	go run ./test/matrix              # every backend this build has
+//	go run ./test/matrix              # every in-process backend this build has (native; rump with -tags rump)
 //	go run ./test/matrix -backend native -family files -v
+//	go run ./test/matrix -backend xen-qemu   # the suite inside a unikernel image under QEMU microvm
+//	go run ./test/matrix -backend xen        # the same image as a Xen PVH domU (Xen under QEMU)
+//	go run ./test/matrix -all                # every backend, xen-qemu and xen included
+//
+// The xen-qemu and xen columns build an image of the suite (test/matrix/
+// guest with -tags xen) and boot it, which takes QEMU (and for xen, Xen and
+// a dom0 kernel): they run only when named with -backend or with -all,
+// never by default. A build with -tags xen also has the library OS in
+// process, as the column xen-hosted.
 package main
 
 import (
@@ -24,13 +33,46 @@ type cell struct {
 	msg    string
 }
 
+type row struct{ family, call string }
+
+// column is one backend: in process (tg) or inside an image (img).
+type column struct {
+	name   string
+	tg     *conformance.Target
+	img    *imageBackend
+	cells  map[string]cell
+	rows   []row // image columns: the rows the guest reported
+	err    error // the backend is not available here
+	broken error // an image's guest crashed or hung
+	note   string
+}
+
 func main() {
-	backend := flag.String("backend", "", "run only this backend (comma-separated list)")
+	backend := flag.String("backend", "", "run only these backends (comma-separated): native, rump, xen-hosted, xen-qemu, xen")
 	family := flag.String("family", "", "run only these families (comma-separated list)")
-	verbose := flag.Bool("v", false, "print failure and skip reasons under the matrix")
-	all := flag.Bool("all", false, "run every registered backend, reporting unavailable ones")
+	verbose := flag.Bool("v", false, "print failure and skip reasons under the matrix (and, for image columns, the firmware, Xen and dom0 output on stderr)")
+	all := flag.Bool("all", false, "run every backend, the image columns xen-qemu and xen included, reporting unavailable ones")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: matrix [-backend list] [-family list] [-all] [-v]\n\n"+
+			"By default the in-process backends of this build run (native; rump with -tags rump).\n"+
+			"The image columns xen-qemu (QEMU microvm) and xen (a Xen PVH domU) boot the suite\n"+
+			"in a unikernel image; they need QEMU and Xen and take longer, so they run only\n"+
+			"with -backend xen-qemu, -backend xen or -all.\n\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	os.Exit(run(*backend, *family, *verbose, *all))
+	code := run(*backend, *family, *verbose, *all)
+	removeGuest()
+	os.Exit(code)
+}
+
+// columnName is a target's column: the in-process library OS is
+// xen-hosted, so that "xen" names the real Xen column.
+func columnName(tg *conformance.Target) string {
+	if tg.Name == "xen" {
+		return "xen-hosted"
+	}
+	return tg.Name
 }
 
 func run(backendList, familyList string, verbose, all bool) int {
@@ -45,27 +87,39 @@ func run(backendList, familyList string, verbose, all bool) int {
 		}
 		return false
 	}
-	type column struct {
-		tg    *conformance.Target
-		cells map[string]cell
-		err   error
-	}
 	var cols []*column
 	for _, tg := range conformance.Targets() {
-		if !want(backendList, tg.Name) {
+		if !want(backendList, columnName(tg)) {
 			continue
 		}
-		cols = append(cols, &column{tg: tg, cells: map[string]cell{}})
+		cols = append(cols, &column{name: columnName(tg), tg: tg, cells: map[string]cell{}})
+	}
+	for _, ib := range imageBackends {
+		if all || backendList != "" && want(backendList, ib.name) {
+			cols = append(cols, &column{name: ib.name, img: ib, cells: map[string]cell{}})
+		}
 	}
 	if len(cols) == 0 {
 		fmt.Fprintf(os.Stderr, "matrix: no backend named %q in this build\n", backendList)
 		return 2
 	}
-	type row struct{ family, call string }
 	var rows []row
 	seen := map[string]bool{}
+	addRow := func(r row) {
+		if key := r.family + "/" + r.call; !seen[key] {
+			seen[key] = true
+			rows = append(rows, r)
+		}
+	}
 	cases := conformance.Cases()
 	for _, col := range cols {
+		if col.img != nil {
+			col.err = runImage(col, col.img, familyList, verbose)
+			for _, r := range col.rows {
+				addRow(r)
+			}
+			continue
+		}
 		k, err := col.tg.Open()
 		if err != nil {
 			col.err = err
@@ -82,10 +136,7 @@ func run(backendList, familyList string, verbose, all bool) int {
 				nc = merge(old, nc)
 			}
 			col.cells[key] = nc
-			if !seen[key] {
-				seen[key] = true
-				rows = append(rows, row{c.Family, c.Call})
-			}
+			addRow(row{c.Family, c.Call})
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
@@ -98,7 +149,7 @@ func run(backendList, familyList string, verbose, all bool) int {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprint(w, "family\tcall")
 	for _, col := range cols {
-		fmt.Fprintf(w, "\t%s", col.tg.Name)
+		fmt.Fprintf(w, "\t%s", col.name)
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {
@@ -122,7 +173,7 @@ func run(backendList, familyList string, verbose, all bool) int {
 			for _, r := range rows {
 				c := col.cells[r.family+"/"+r.call]
 				if c.status != conformance.Pass && c.msg != "" {
-					fmt.Printf("%s %s/%s %s: %s\n", col.tg.Name, r.family, r.call, c.status, c.msg)
+					fmt.Printf("%s %s/%s %s: %s\n", col.name, r.family, r.call, c.status, c.msg)
 				}
 			}
 		}
@@ -132,11 +183,14 @@ func run(backendList, familyList string, verbose, all bool) int {
 	var sums []string
 	for _, col := range cols {
 		if col.err != nil {
-			fmt.Printf("%s unavailable: %v\n", col.tg.Name, col.err)
+			fmt.Printf("%s unavailable: %v\n", col.name, col.err)
 			if all {
-				sums = append(sums, col.tg.Name+" unavailable")
+				sums = append(sums, col.name+" unavailable")
 			}
 			continue
+		}
+		if col.note != "" {
+			fmt.Println(col.note)
 		}
 		var ok, fail, nosys, skip int
 		for _, c := range col.cells {
@@ -154,9 +208,14 @@ func run(backendList, familyList string, verbose, all bool) int {
 		if fail > 0 {
 			failed = true
 		}
-		s := fmt.Sprintf("%s %d ok, %d fail", col.tg.Name, ok, fail)
+		s := fmt.Sprintf("%s %d ok, %d fail", col.name, ok, fail)
 		if nosys > 0 || skip > 0 {
 			s += fmt.Sprintf(" (%d ENOSYS, %d skipped)", nosys, skip)
+		}
+		if col.broken != nil {
+			failed = true
+			fmt.Printf("%s FAILED: %v\n", col.name, col.broken)
+			s += ", guest failed"
 		}
 		sums = append(sums, s)
 	}
