@@ -4,8 +4,8 @@ package amd64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the linux/amd64 ABI: 362 syscalls, 131 errnos, 4512 constants, 87 structs.
-// Headers: LINUX_VERSION_CODE=6.1.187 __GLIBC__=2 __GLIBC_MINOR__=36.
+// Table is the linux/amd64 ABI: 362 syscalls, 131 errnos, 4513 constants, 87 structs.
+// Headers: LINUX_VERSION_CODE=6.1.192 __GLIBC__=2 __GLIBC_MINOR__=36.
 var Table = &abi.Table{
 	OS: "linux", Arch: "amd64", PtrSize: 8, BigEndian: false,
 	Syscalls: []abi.Syscall{
@@ -2481,7 +2481,8 @@ var Table = &abi.Table{
 		{Name: "IFLA_GTP_RESTART_COUNT", Value: 0x6},
 		{Name: "IFLA_GTP_ROLE", Value: 0x4},
 		{Name: "IFLA_GTP_UNSPEC", Value: 0x0},
-		{Name: "IFLA_HSR_MAX", Value: 0x7},
+		{Name: "IFLA_HSR_INTERLINK", Value: 0x8},
+		{Name: "IFLA_HSR_MAX", Value: 0x8},
 		{Name: "IFLA_HSR_MULTICAST_SPEC", Value: 0x3},
 		{Name: "IFLA_HSR_PROTOCOL", Value: 0x7},
 		{Name: "IFLA_HSR_SEQ_NR", Value: 0x5},

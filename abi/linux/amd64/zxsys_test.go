@@ -2009,6 +2009,7 @@ func xsysFacts() *compare.Facts {
 			{Name: "IFLA_GTP_RESTART_COUNT", Value: uint64(unix.IFLA_GTP_RESTART_COUNT)},
 			{Name: "IFLA_GTP_ROLE", Value: uint64(unix.IFLA_GTP_ROLE)},
 			{Name: "IFLA_GTP_UNSPEC", Value: uint64(unix.IFLA_GTP_UNSPEC)},
+			{Name: "IFLA_HSR_INTERLINK", Value: uint64(unix.IFLA_HSR_INTERLINK)},
 			{Name: "IFLA_HSR_MULTICAST_SPEC", Value: uint64(unix.IFLA_HSR_MULTICAST_SPEC)},
 			{Name: "IFLA_HSR_PROTOCOL", Value: uint64(unix.IFLA_HSR_PROTOCOL)},
 			{Name: "IFLA_HSR_SEQ_NR", Value: uint64(unix.IFLA_HSR_SEQ_NR)},
