@@ -181,6 +181,7 @@ func QEMU(ctx context.Context, o Options) (*Result, error) {
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", QEMUArgs(o)...)
+	cmd.SysProcAttr = dieWithParent()
 	var console bytes.Buffer
 	var w io.Writer = &console
 	if o.Console != nil {

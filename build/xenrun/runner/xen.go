@@ -365,6 +365,7 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", XenArgs(xf, tmp.Name())...)
+	cmd.SysProcAttr = dieWithParent()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = time.Second
