@@ -89,7 +89,7 @@ func (k *Kernel) Getcwd() (string, error) {
 	if e == 0 {
 		return dirCwdString(sb[:])
 	}
-	for size := 4096; e == ERANGE && size <= dirGetcwdMax; size *= 4 {
+	for size := k.meta.pathMax; e == ERANGE && size <= dirGetcwdMax; size *= 4 {
 		b := make([]byte, size)
 		_, e = k.syscall(sysGetcwd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0, 0)
 		if e == 0 {

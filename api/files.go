@@ -34,6 +34,12 @@ type fileState struct {
 	stx    statxFields
 	statfs layout // size 0 when the ABI has no Linux-style statfs
 	sfs    statfsFields
+	// statvfs is NetBSD's statvfs1 struct, which serves Statfs where the
+	// ABI has no statfs (size 0 otherwise); sfs then holds its fields,
+	// typ unset.
+	statvfs    layout
+	svTypename fieldAt // f_fstypename
+	svWait     uintptr // ST_WAIT: statvfs1's flags, fresh figures
 
 	fio fioState // descriptors, vectored I/O, locks (files_io.go)
 	dir dirState // directories (dir.go)
@@ -441,6 +447,10 @@ var (
 	sysStatx   = newCall("statx")
 	sysStatfs  = newCall("statfs")
 	sysFstatfs = newCall("fstatfs")
+	// NetBSD's statvfs1 and fstatvfs1 (struct statvfs90 in NetBSD 10's
+	// headers), which serve Statfs where the ABI has no statfs.
+	sysStatvfs1  = newCall("statvfs1")
+	sysFstatvfs1 = newCall("fstatvfs1")
 )
 
 // statxFields are the places of struct statx's fields in the ABI.
@@ -608,7 +618,8 @@ const statfsBufSize = 256
 func (s *fileState) initStatfs(k *Kernel) error {
 	l := k.optLayout("statfs")
 	if l.size == 0 || l.field("f_namelen").size == 0 {
-		return nil // not Linux's statfs: statfs answers ENOSYS
+		s.initStatvfs(k)
+		return nil // not Linux's statfs: statvfs1, or ENOSYS
 	}
 	if l.size > statfsBufSize {
 		return errMissing("a struct statfs that fits 256 bytes")
@@ -639,9 +650,36 @@ func (s *fileState) initStatfs(k *Kernel) error {
 	return nil
 }
 
-// Statfs describes a mounted file system (statfs(2)).
+// statvfsBufSize bounds NetBSD's struct statvfs (2256 bytes on LP64,
+// with its two mount paths).
+const statvfsBufSize = 2560
+
+// initStatvfs resolves NetBSD's statvfs1 struct; anything missing leaves
+// Statfs answering ENOSYS.
+func (s *fileState) initStatvfs(k *Kernel) {
+	l := k.optLayout("statvfs90")
+	wait, ok := k.table.Const("ST_WAIT")
+	if l.size == 0 || l.size > statvfsBufSize || !ok || !k.hasCall(sysStatvfs1) || !k.hasCall(sysFstatvfs1) {
+		return
+	}
+	f := &s.sfs
+	if fieldsOf(l, statvfsBufSize, &f.bsize, "f_bsize", &f.frsize, "f_frsize", &f.blocks, "f_blocks",
+		&f.bfree, "f_bfree", &f.bavail, "f_bavail", &f.files, "f_files", &f.ffree, "f_ffree",
+		&f.fsid0, "f_fsidx", &f.namelen, "f_namemax", &f.flags, "f_flag", &s.svTypename, "f_fstypename") != nil ||
+		f.fsid0.size != 8 {
+		*f = statfsFields{}
+		return
+	}
+	// fsid_t is int32_t __fsid_val[2], as Linux's.
+	f.fsid1 = fieldAt{off: f.fsid0.off + 4, size: 4}
+	f.fsid0.size = 4
+	s.statvfs, s.svWait = l, uintptr(wait)
+}
+
+// Statfs describes a mounted file system (statfs(2); statvfs1(2) on
+// NetBSD, which has no statfs).
 type Statfs struct {
-	Type    int64  // file system magic number (0x01021994 for tmpfs, ...)
+	Type    int64  // file system magic number (0x01021994 for tmpfs, ...); 0 where the kernel names types instead (NetBSD: Fstype)
 	Bsize   int64  // optimal transfer block size
 	Blocks  uint64 // total data blocks, in Frsize units
 	Bfree   uint64 // free blocks
@@ -652,6 +690,7 @@ type Statfs struct {
 	Namelen int64 // longest file name
 	Frsize  int64 // fragment size
 	Flags   StatfsFlags
+	Fstype  string // the type's name where the kernel gives one ("tmpfs", "ffs": NetBSD's f_fstypename); "" on Linux
 }
 
 // Statfs fills st with the status of the file system holding path.
@@ -660,6 +699,9 @@ func (k *Kernel) Statfs(path string, st *Statfs) error {
 		return badArg("statfs", "nil *Statfs")
 	}
 	if k.files.statfs.size == 0 {
+		if k.files.statvfs.size != 0 {
+			return k.statvfs(path, st)
+		}
 		return pathErr("statfs", path, ENOSYS)
 	}
 	var pb pathBuf
@@ -684,6 +726,9 @@ func (f *Fd) Statfs(st *Statfs) error {
 	}
 	c := sysFstatfs
 	if f != nil && f.k.files.statfs.size == 0 {
+		if f.k.files.statvfs.size != 0 {
+			return f.statvfs(st)
+		}
 		c = sysNone // ENOSYS, but a closed f is EBADF first
 	}
 	var raw [statfsBufSize]byte
@@ -692,6 +737,45 @@ func (f *Fd) Statfs(st *Statfs) error {
 	}
 	f.k.decodeStatfs(&raw, st)
 	return nil
+}
+
+// statvfs is Statfs through NetBSD's statvfs1.
+func (k *Kernel) statvfs(path string, st *Statfs) error {
+	var pb pathBuf
+	p, err := pb.cstr("statvfs1", path)
+	if err != nil {
+		return err
+	}
+	var raw [statvfsBufSize]byte
+	_, e := k.syscall(sysStatvfs1, uintptr(p), uintptr(unsafe.Pointer(&raw)), k.files.svWait, 0, 0, 0)
+	if e != 0 {
+		return pathErr("statvfs1", path, e)
+	}
+	k.decodeStatvfs(&raw, st)
+	return nil
+}
+
+// statvfs is Fd.Statfs through NetBSD's fstatvfs1.
+func (f *Fd) statvfs(st *Statfs) error {
+	var raw [statvfsBufSize]byte
+	if _, err := f.fdBufCall("fstatvfs1", sysFstatvfs1, unsafe.Pointer(&raw), f.k.files.svWait, 0); err != nil {
+		return err
+	}
+	f.k.decodeStatvfs(&raw, st)
+	return nil
+}
+
+func (k *Kernel) decodeStatvfs(raw *[statvfsBufSize]byte, st *Statfs) {
+	b, be, f := raw[:], k.files.statvfs.be, &k.files.sfs
+	*st = Statfs{
+		Bsize:  f.bsize.int(b, be),
+		Blocks: f.blocks.uint(b, be), Bfree: f.bfree.uint(b, be), Bavail: f.bavail.uint(b, be),
+		Files: f.files.uint(b, be), Ffree: f.ffree.uint(b, be),
+		Fsid:    [2]int32{int32(f.fsid0.uint(b, be)), int32(f.fsid1.uint(b, be))},
+		Namelen: f.namelen.int(b, be), Frsize: f.frsize.int(b, be),
+		Flags:  StatfsFlags(k.flagsFromABI(statfsFlagsFamily, f.flags.uint(b, be))),
+		Fstype: goString(k.files.svTypename.bytes(b)),
+	}
 }
 
 func (k *Kernel) decodeStatfs(raw *[statfsBufSize]byte, st *Statfs) {

@@ -18,6 +18,7 @@ var (
 	sysLchown      = newCall("lchown", "__posix_lchown")
 	sysFchownat    = newCall("fchownat")
 	sysUtimensat   = newCall("utimensat")
+	sysFutimens    = newCall("futimens") // NetBSD's; Linux's is utimensat with a null path
 	sysAccess      = newCall("access")
 	sysFaccessat   = newCall("faccessat")
 	sysFaccessat2  = newCall("faccessat2")
@@ -199,7 +200,8 @@ func (k *Kernel) Utimensat(dir *Fd, path string, atime, mtime Timespec, flags At
 }
 
 // Utimes sets the access and modification times of the open file
-// (futimens, which is utimensat with a null path). UTIME_NOW and UTIME_OMIT
+// (futimens: on Linux utimensat with a null path, which NetBSD refuses
+// with EFAULT; ABIs with a futimens call get it). UTIME_NOW and UTIME_OMIT
 // work as for Utimensat.
 func (f *Fd) Utimes(atime, mtime Timespec) error {
 	if f == nil {
@@ -213,7 +215,11 @@ func (f *Fd) Utimes(atime, mtime Timespec) error {
 	if e != 0 {
 		return callErr("utimensat", e)
 	}
-	_, e = f.k.syscall(sysUtimensat, n, 0, uintptr(unsafe.Pointer(&raw)), 0, 0, 0)
+	if f.k.hasCall(sysFutimens) {
+		_, e = f.k.syscall(sysFutimens, n, uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	} else {
+		_, e = f.k.syscall(sysUtimensat, n, 0, uintptr(unsafe.Pointer(&raw)), 0, 0, 0)
+	}
 	f.release()
 	if e != 0 {
 		return callErr("utimensat", e)

@@ -57,13 +57,20 @@ type fmetaState struct {
 	sealsOK              bool
 
 	xattrNameMax int
+
+	// pathMax is the ABI's PATH_MAX (4096 on Linux, 1024 on NetBSD):
+	// the buffer getcwd needs for any path it can report.
+	pathMax int
 }
 
 // fmeta returns k's fmetaState.
 func (k *Kernel) fmeta() *fmetaState { return k.meta }
 
 func newFmetaState(t *abi.Table) *fmetaState {
-	s := &fmetaState{xattrNameMax: 255, iovMax: 1024}
+	s := &fmetaState{xattrNameMax: 255, iovMax: 1024, pathMax: 4096}
+	if v, ok := t.Const("PATH_MAX"); ok && v > 0 && v <= dirGetcwdMax {
+		s.pathMax = int(v)
+	}
 	now, ok1 := t.Const("UTIME_NOW")
 	omit, ok2 := t.Const("UTIME_OMIT")
 	s.utimeNow, s.utimeOmit, s.utimeOK = now, omit, ok1 && ok2

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"runtime"
 	"strconv"
 	"sync"
@@ -475,7 +476,9 @@ func releaseRights(ctl *Control, n int) {
 
 // Sendmsg sends the buffers of iov as one message with control data ctl
 // (nil: none) to the address to (nil on a connected socket) (sendmsg(2)).
-// Descriptors in ctl.Rights stay open at least until the call returns.
+// Descriptors in ctl.Rights stay open at least until the call returns. An
+// address of another family than the socket's is EAFNOSUPPORT, as for
+// Bind.
 func (f *Fd) Sendmsg(iov [][]byte, ctl *Control, to Sockaddr, flags MsgFlags) (int, error) {
 	if msgSink.on {
 		msgSink.iov = iov
@@ -527,6 +530,9 @@ func (f *Fd) Sendmsg(iov [][]byte, ctl *Control, to Sockaddr, flags MsgFlags) (i
 		m.hdr.controllen.put(b, m.be, uint64(clen))
 	}
 	r, err := f.fdBufCall("sendmsg", sysSendmsg, unsafe.Pointer(&b[0]), fl, 0)
+	if nameLen > 0 && errors.Is(err, EINVAL) && f.otherFamily((*sockaddrBuf)(b[nameOff:ctlOff])) {
+		err = callErr("sendmsg", EAFNOSUPPORT) // as for Bind
+	}
 	releaseRights(ctl, acq)
 	runtime.KeepAlive(iov)
 	return int(r), err

@@ -13,6 +13,9 @@ var (
 	sysPpoll    = newCall("ppoll", "__pollts50") // NetBSD ignores the sigset size
 	sysSelect   = newCall("select", "__select50")
 	sysPselect6 = newCall("pselect6")
+	// NetBSD's pselect takes the signal set's address itself where
+	// Linux's pselect6 takes { sigset address, size }.
+	sysPselect50 = newCall("__pselect50")
 )
 
 // PollFd is one entry of a Poll: the descriptor, the events asked for, and
@@ -266,7 +269,7 @@ func (k *Kernel) getFdSet(b []byte, set *FdSet, nfds int) {
 // like C's; prefer Poll or an Epoll. ABIs without select are served by
 // pselect6. As with Poll, a signal ends the wait with EINTR.
 func (k *Kernel) Select(nfds int, r, w, x *FdSet, timeout *Timespec) (int, error) {
-	if !k.hasCall(sysSelect) && k.hasCall(sysPselect6) {
+	if !k.hasCall(sysSelect) && (k.hasCall(sysPselect6) || k.hasCall(sysPselect50)) {
 		return k.pselect("select", nfds, r, w, x, timeout, nil)
 	}
 	if err := k.selectCheck("select", nfds, timeout); err != nil {
@@ -369,6 +372,14 @@ func (k *Kernel) pselect(name string, nfds int, r, w, x *FdSet, timeout *Timespe
 	var rb, wb, xb [fdSetSize / 8]byte
 	n := k.fdSetBytes(nfds)
 	rp, wp, xp := k.fdSetArgs(rb[:n], wb[:n], xb[:n], r, w, x, nfds)
+	if !k.hasCall(sysPselect6) && k.hasCall(sysPselect50) {
+		ret, e := k.syscall(sysPselect50, uintptr(nfds), uintptr(rp), uintptr(wp), uintptr(xp), uintptr(tsp), uintptr(ssp))
+		if e != 0 {
+			return 0, callErr(name, e)
+		}
+		k.fdSetResults(rb[:n], wb[:n], xb[:n], r, w, x, nfds)
+		return int(ret), nil
+	}
 	// The sixth argument points to { const sigset_t *ss; size_t ss_len; }.
 	// It holds an address into this stack as an integer, so it is filled
 	// last, with no call (no possible stack move) before the syscall.

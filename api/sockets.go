@@ -1,8 +1,10 @@
 package api
 
 import (
+	"errors"
 	"os"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
@@ -11,12 +13,14 @@ import (
 // msg.go, options in sockopt.go, the neutral address types in sockaddr.go.
 
 var (
-	sysSocket      = newCall("socket", "__socket30")
-	sysSocketpair  = newCall("socketpair")
-	sysBind        = newCall("bind")
-	sysListen      = newCall("listen")
-	sysAccept      = newCall("accept")
-	sysAccept4     = newCall("accept4") // not NetBSD's paccept: its 4th argument is a sigmask
+	sysSocket     = newCall("socket", "__socket30")
+	sysSocketpair = newCall("socketpair")
+	sysBind       = newCall("bind")
+	sysListen     = newCall("listen")
+	sysAccept     = newCall("accept")
+	// NetBSD's paccept takes a signal mask before the flags; the Kernel
+	// passes NULL in that slot (syscallPads), which makes it accept4.
+	sysAccept4     = newCall("accept4", "paccept")
 	sysConnect     = newCall("connect")
 	sysGetsockname = newCall("getsockname")
 	sysGetpeername = newCall("getpeername")
@@ -60,6 +64,10 @@ type sockState struct {
 		af                  uint64
 		family, pid, groups fieldAt
 	}
+
+	// acceptPolls is set where accept(2) ignores SO_RCVTIMEO (NetBSD):
+	// api then waits for a connection with poll, bounded by it, first.
+	acceptPolls bool
 
 	sockFlagsKnown uint64 // union of the SockFlags members
 	msgFlagsKnown  uint64
@@ -140,6 +148,7 @@ func (s *sockState) init(k *Kernel) error {
 		return errMissing("sockaddr_in/in6/un layouts api can encode")
 	}
 	s.initNetlink(k)
+	s.acceptPolls = acceptIgnoresRcvtimeo[k.table.OS]
 	for _, v := range sockFlagsFamily.values {
 		s.sockFlagsKnown |= v
 	}
@@ -151,6 +160,11 @@ func (s *sockState) init(k *Kernel) error {
 	}
 	return s.opt.init(k)
 }
+
+// acceptIgnoresRcvtimeo lists, by OS, the kernels whose accept(2) blocks
+// regardless of SO_RCVTIMEO (NetBSD's accept sleeps on the listen queue
+// without the socket's receive timeout).
+var acceptIgnoresRcvtimeo = map[string]bool{"netbsd": true}
 
 // initNetlink resolves struct sockaddr_nl, which only Linux ABIs have.
 func (s *sockState) initNetlink(k *Kernel) {
@@ -432,6 +446,11 @@ func (k *Kernel) sockArgs(call string, family Family, typ SockType, flags SockFl
 	}
 	a, err := k.enumToABI(familyFamily, uint64(family))
 	if err != nil {
+		if !familyFamily.member(uint64(family)) {
+			// A family no kernel api knows has: what Linux, which
+			// takes any number, answers for it.
+			return 0, 0, 0, callErr(call, EAFNOSUPPORT)
+		}
 		return 0, 0, 0, sockErr(call, err)
 	}
 	t, err := k.enumToABI(sockTypeFamily, uint64(typ))
@@ -444,6 +463,9 @@ func (k *Kernel) sockArgs(call string, family Family, typ SockType, flags SockFl
 	}
 	p, err := k.enumToABI(protocolFamily, uint64(proto))
 	if err != nil {
+		if !protocolFamily.member(uint64(proto)) {
+			return 0, 0, 0, callErr(call, EPROTONOSUPPORT)
+		}
 		return 0, 0, 0, sockErr(call, err)
 	}
 	return uintptr(a), uintptr(t | fl), uintptr(p), nil
@@ -464,14 +486,17 @@ func (k *Kernel) Socketpair(family Family, typ SockType, flags SockFlags, proto 
 	return k.newFd(uintptr(sv[0])), k.newFd(uintptr(sv[1])), nil
 }
 
-// Bind gives the socket a local address (bind(2)).
+// Bind gives the socket a local address (bind(2)). An address of another
+// family than the socket's is EAFNOSUPPORT, as POSIX says, on every
+// kernel (Linux's Unix sockets say EINVAL; api reports EAFNOSUPPORT).
 func (f *Fd) Bind(sa Sockaddr) error {
 	return f.sockaddrCall("bind", sysBind, sa)
 }
 
 // Connect connects the socket to sa (connect(2)). On a nonblocking socket
 // an error matching EINPROGRESS means the connection is under way: wait for
-// the socket to become writable, then read SockError.
+// the socket to become writable, then read SockError. An address of
+// another family than the socket's is EAFNOSUPPORT, as for Bind.
 func (f *Fd) Connect(sa Sockaddr) error {
 	return f.sockaddrCall("connect", sysConnect, sa)
 }
@@ -485,7 +510,39 @@ func (f *Fd) sockaddrCall(call string, c call, sa Sockaddr) error {
 	if err != nil {
 		return err
 	}
-	return errOnly(f.fdBufCall(call, c, unsafe.Pointer(&raw), uintptr(l), 0))
+	n, e := f.acquire()
+	if e != 0 {
+		return callErr(call, e)
+	}
+	_, e = f.k.syscall(c, n, uintptr(unsafe.Pointer(&raw)), uintptr(l), 0, 0, 0)
+	f.release()
+	if e == EINVAL && f.otherFamily(&raw) {
+		e = EAFNOSUPPORT // NetBSD's UDP checks the length first
+	}
+	if e != 0 {
+		return callErr(call, e)
+	}
+	return nil
+}
+
+// otherFamily reports whether the raw address is of another family than
+// the socket's own, which its name says (read only after an EINVAL, so
+// that every kernel reports the mismatch as EAFNOSUPPORT).
+func (f *Fd) otherFamily(raw *sockaddrBuf) bool {
+	s := &f.k.socks
+	var own sockaddrBuf
+	alen := uint32(len(own))
+	n, e := f.acquire()
+	if e != 0 {
+		return false
+	}
+	_, e = f.k.syscall(sysGetsockname, n, uintptr(unsafe.Pointer(&own)), uintptr(unsafe.Pointer(&alen)), 0, 0, 0)
+	f.release()
+	end := int(s.saFamily.off) + int(s.saFamily.size)
+	if e != 0 || int(alen) < end {
+		return false
+	}
+	return s.saFamily.uint(own[:], s.be) != s.saFamily.uint(raw[:], s.be)
 }
 
 // Listen marks the socket as accepting connections, with a queue of
@@ -500,7 +557,10 @@ func (f *Fd) Listen(backlog int) error {
 
 // Accept takes a pending connection (accept(2)) and returns it with the
 // peer's address. It blocks unless the socket is nonblocking; SO_RCVTIMEO
-// (SetRcvTimeo) bounds the wait.
+// (SetRcvTimeo) bounds the wait, after which it fails with EAGAIN. (Where
+// the kernel's accept ignores SO_RCVTIMEO, NetBSD's, api waits with poll
+// first; a connection another thread takes meanwhile can still leave
+// accept blocked there.)
 func (f *Fd) Accept() (*Fd, Sockaddr, error) {
 	return f.accept("accept", sysAccept, 0, false)
 }
@@ -526,6 +586,11 @@ func (f *Fd) accept(call string, c call, flags SockFlags, four bool) (*Fd, Socka
 			return nil, nil, sockErr(call, err)
 		}
 	}
+	if k.socks.acceptPolls {
+		if err := f.acceptWait(call); err != nil {
+			return nil, nil, err
+		}
+	}
 	var raw sockaddrBuf
 	alen := uint32(len(raw)) // socklen_t is 32 bits on every ABI
 	n, e := f.acquire()
@@ -538,6 +603,40 @@ func (f *Fd) accept(call string, c call, flags SockFlags, four bool) (*Fd, Socka
 		return nil, nil, callErr(call, e)
 	}
 	return k.newFd(r), k.decodeSockaddr(raw[:], int(alen)), nil
+}
+
+// acceptWait honours SO_RCVTIMEO for a kernel whose accept does not: on a
+// blocking, listening socket with a receive timeout it polls for a
+// pending connection that long and fails with EAGAIN, as Linux's accept
+// does, when none came. Errors of its own queries, and sockets that do
+// not listen, are left for accept to report.
+func (f *Fd) acceptWait(call string) error {
+	d, err := f.RcvTimeo()
+	if err != nil || d <= 0 {
+		return nil
+	}
+	if on, err := f.AcceptConn(); err != nil || !on {
+		return nil
+	}
+	fl, err := f.GetStatusFlags()
+	if err != nil || fl&O_NONBLOCK != 0 {
+		return nil
+	}
+	deadline := time.Now().Add(d)
+	for {
+		ms := int((time.Until(deadline) + time.Millisecond - 1) / time.Millisecond)
+		if ms <= 0 {
+			return callErr(call, EAGAIN)
+		}
+		fds := [1]PollFd{{Fd: f, Events: POLLIN}}
+		n, err := f.k.Poll(fds[:], ms)
+		switch {
+		case err == nil && n == 0:
+			return callErr(call, EAGAIN)
+		case err == nil || !errors.Is(err, EINTR):
+			return nil
+		}
+	}
 }
 
 // Getsockname returns the socket's local address (getsockname(2)).
@@ -592,7 +691,8 @@ func (k *Kernel) msgFlags(call string, flags MsgFlags) (uintptr, error) {
 }
 
 // Sendto sends p to the address to (sendto(2)); to may be nil on a
-// connected socket, which is send(2). With a value address (not a pointer
+// connected socket, which is send(2). An address of another family than
+// the socket's is EAFNOSUPPORT, as for Bind. With a value address (not a pointer
 // that escapes elsewhere) it allocates nothing.
 func (f *Fd) Sendto(p []byte, flags MsgFlags, to Sockaddr) (int, error) {
 	if f == nil {
@@ -618,6 +718,9 @@ func (f *Fd) Sendto(p []byte, flags MsgFlags, to Sockaddr) (int, error) {
 	}
 	r, e := k.syscall(sysSendto, n, uintptr(bufPtr(p)), uintptr(len(p)), fl, uintptr(ap), uintptr(l))
 	f.release()
+	if e == EINVAL && ap != nil && f.otherFamily(&raw) {
+		e = EAFNOSUPPORT // as for Bind
+	}
 	if e != 0 {
 		return 0, callErr("sendto", e)
 	}

@@ -142,9 +142,17 @@ func (k *Kernel) optNums(lv SockLevel, fam *family, name uint64) (uintptr, uintp
 		return 0, 0, err
 	}
 	if fam != nil {
-		if name, err = k.enumToABI(fam, name); err != nil {
+		a, err := k.enumToABI(fam, name)
+		if err != nil {
+			if !fam.member(name) {
+				// A number of no option api knows: what a kernel says
+				// of an option it lacks, as Linux, which takes any
+				// number, does.
+				return 0, 0, ENOPROTOOPT
+			}
 			return 0, 0, err
 		}
+		name = a
 	}
 	return uintptr(l), uintptr(name), nil
 }
@@ -390,8 +398,15 @@ func (f *Fd) SetTCPNoDelay(on bool) error {
 // IPTTL returns IP_TTL, the time-to-live of outgoing IPv4 packets.
 func (f *Fd) IPTTL() (int, error) { return f.getOptInt(SOL_IP, ipOptFamily, uint64(IP_TTL)) }
 
-// SetIPTTL sets IP_TTL (1-255).
-func (f *Fd) SetIPTTL(ttl int) error { return f.setOptInt(SOL_IP, ipOptFamily, uint64(IP_TTL), ttl) }
+// SetIPTTL sets IP_TTL (1-255; -1, where Linux takes it, restores the
+// default). Other values are EINVAL on every kernel (NetBSD would keep the
+// low 8 bits).
+func (f *Fd) SetIPTTL(ttl int) error {
+	if ttl > 255 || ttl == 0 || ttl < -1 {
+		return badArg("setsockopt", "IP_TTL "+strconv.Itoa(ttl)+" outside 1..255")
+	}
+	return f.setOptInt(SOL_IP, ipOptFamily, uint64(IP_TTL), ttl)
+}
 
 // IPv6Only reports IPV6_V6ONLY.
 func (f *Fd) IPv6Only() (bool, error) {
@@ -414,13 +429,41 @@ func (f *Fd) SocketType() (SockType, error) {
 	return SockType(f.k.enumFromABI(sockTypeFamily, uint64(v))), nil
 }
 
-// SocketFamily returns SO_DOMAIN (AF_INET, ...).
+// SocketFamily returns SO_DOMAIN (AF_INET, ...). Where the ABI has no
+// SO_DOMAIN (NetBSD) it is the family of the socket's own name, which
+// getsockname reports for a socket bound or not.
 func (f *Fd) SocketFamily() (Family, error) {
+	if _, err := f.k.enumToABI(sockOptFamily, uint64(SO_DOMAIN)); err != nil {
+		return f.nameFamily()
+	}
 	v, err := f.getOptInt(SOL_SOCKET, sockOptFamily, uint64(SO_DOMAIN))
 	if err != nil {
 		return 0, err
 	}
 	return Family(f.k.enumFromABI(familyFamily, uint64(v))), nil
+}
+
+// nameFamily is the address family of the socket's name.
+func (f *Fd) nameFamily() (Family, error) {
+	if f == nil {
+		return 0, callErr("getsockname", EBADF)
+	}
+	s := &f.k.socks
+	var raw sockaddrBuf
+	alen := uint32(len(raw))
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("getsockname", e)
+	}
+	_, e = f.k.syscall(sysGetsockname, n, uintptr(unsafe.Pointer(&raw)), uintptr(unsafe.Pointer(&alen)), 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("getsockname", e)
+	}
+	if int(alen) < int(s.saFamily.off)+int(s.saFamily.size) {
+		return 0, callErr("getsockname", EAFNOSUPPORT)
+	}
+	return Family(f.k.enumFromABI(familyFamily, s.saFamily.uint(raw[:], s.be))), nil
 }
 
 // SocketProtocol returns SO_PROTOCOL (IPPROTO_TCP, ...).

@@ -72,7 +72,12 @@ var termRates = [...]uint32{0, 50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800,
 
 // termState is the terminals' per-Kernel state.
 type termState struct {
-	ok bool // TCGETS, TCSETS* and the kernel's struct termios are known
+	ok bool // TCGETS, TCSETS* (or the BSDs' TIOCGETA, TIOCSETA*) and the kernel's struct termios are known
+
+	// bsd is a BSD struct termios (TIOCGETA, TIOCSETA*): no c_line, and
+	// the speeds in c_ispeed and c_ospeed as bits per second.
+	bsd            bool
+	bsdIsp, bsdOsp fieldAt
 
 	tcgets, tcsets, tcsetsw, tcsetsf     abiConst
 	tcgets2, tcsets2, tcsetsw2, tcsetsf2 abiConst
@@ -117,6 +122,7 @@ func (s *termState) init(k *Kernel) error {
 // anything missing leaves s.ok false and the termios calls answer ENOSYS.
 func (s *termState) initTermios(k *Kernel) {
 	if !constsOf(k, &s.tcgets, "TCGETS", &s.tcsets, "TCSETS", &s.tcsetsw, "TCSETSW", &s.tcsetsf, "TCSETSF") {
+		s.initBSD(k)
 		return
 	}
 	l := k.optLayout("termios")
@@ -174,6 +180,33 @@ func (s *termState) initTermios(k *Kernel) {
 	}
 	s.tios2 = l2
 	s.t2 = true
+}
+
+// initBSD resolves the BSDs' terminal requests and struct termios
+// (sys/termios.h): c_iflag, c_oflag, c_cflag, c_lflag, c_cc, c_ispeed,
+// c_ospeed; the speeds are rates, not codes.
+func (s *termState) initBSD(k *Kernel) {
+	if !constsOf(k, &s.tcgets, "TIOCGETA", &s.tcsets, "TIOCSETA", &s.tcsetsw, "TIOCSETAW", &s.tcsetsf, "TIOCSETAF") {
+		return
+	}
+	l := k.optLayout("termios")
+	if l.s == nil || l.size > termBufSize {
+		return
+	}
+	if fieldsOf(l, termBufSize, &s.iflag, "c_iflag", &s.oflag, "c_oflag", &s.cflag, "c_cflag",
+		&s.lflag, "c_lflag", &s.cc, "c_cc", &s.bsdIsp, "c_ispeed", &s.bsdOsp, "c_ospeed") != nil {
+		return
+	}
+	s.line = fieldAt{} // none: Line reads 0 and is not written
+	s.tios = l
+	for i := range s.ccIdx {
+		s.ccIdx[i] = -1
+		a, err := k.enumToABI(ccIndexFamily, uint64(i))
+		if err == nil && a < uint64(s.cc.size) {
+			s.ccIdx[i] = int(a)
+		}
+	}
+	s.bsd, s.ok = true, true
 }
 
 // rate returns the speed a CBAUD code stands for.
@@ -253,7 +286,7 @@ func (s *termState) encode(k *Kernel, op string, b []byte, be bool, fi, fo, fc, 
 }
 
 // Tcgetattr fills t with the terminal's settings (TCGETS; TCGETS2 too when
-// a speed is not one of the B* rates).
+// a speed is not one of the B* rates; TIOCGETA on the BSDs).
 func (f *Fd) Tcgetattr(t *Termios) error {
 	const op = "tcgetattr"
 	if t == nil {
@@ -272,6 +305,11 @@ func (f *Fd) Tcgetattr(t *Termios) error {
 	}
 	be := s.tios.be
 	c := s.decode(f.k, raw[:], be, s.iflag, s.oflag, s.cflag, s.lflag, s.line, s.cc, t)
+	if s.bsd {
+		t.Ispeed = uint32(s.bsdIsp.uint(raw[:], be))
+		t.Ospeed = uint32(s.bsdOsp.uint(raw[:], be))
+		return nil
+	}
 	ob := c & s.cbaud
 	ib := ob
 	if s.cibaud != 0 {
@@ -296,7 +334,8 @@ func (f *Fd) Tcgetattr(t *Termios) error {
 // Tcsetattr changes the terminal's settings to t: now (TCSANOW), after the
 // output written so far has been sent (TCSADRAIN), or after that and with
 // unread input discarded (TCSAFLUSH). Speeds that are not B* rates need
-// the kernel's termios2 (Linux), else they are EINVAL.
+// the kernel's termios2 (Linux), else they are EINVAL; the BSDs
+// (TIOCSETA, TIOCSETAW, TIOCSETAF) take any rate the driver does.
 func (f *Fd) Tcsetattr(when TcsetattrWhen, t *Termios) error {
 	const op = "tcsetattr"
 	if t == nil {
@@ -319,6 +358,17 @@ func (f *Fd) Tcsetattr(when TcsetattrWhen, t *Termios) error {
 		req, req2 = s.tcsetsf, s.tcsetsf2
 	default:
 		return badArg(op, "unknown TcsetattrWhen "+strconv.Itoa(int(when)))
+	}
+	if s.bsd {
+		var raw [termBufSize]byte
+		be := s.tios.be
+		if err := s.encode(f.k, op, raw[:], be, s.iflag, s.oflag, s.cflag, s.lflag, s.line, s.cc, t, 0); err != nil {
+			return err
+		}
+		s.bsdIsp.put(raw[:], be, uint64(t.Ispeed))
+		s.bsdOsp.put(raw[:], be, uint64(t.Ospeed))
+		_, err := f.ioctlPtr(op, req.v, unsafe.Pointer(&raw))
+		return err
 	}
 	oc, ok1 := s.code(t.Ospeed)
 	ic, ok2 := s.code(t.Ispeed)

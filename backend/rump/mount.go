@@ -98,9 +98,6 @@ func newArgs(k *api.Kernel, name string) (*argStruct, error) {
 	t := k.ABI()
 	s, ok := t.Struct(name)
 	if !ok {
-		s = fallbackStruct(t, name)
-	}
-	if s == nil {
 		return nil, fmt.Errorf("mount: struct %s is missing from the %s/%s ABI table: %w", name, t.OS, t.Arch, api.ENOSYS)
 	}
 	return &argStruct{s: s, t: t, b: make([]byte, s.Size)}, nil
@@ -177,14 +174,21 @@ func unwrapSyscall(err error) error {
 	return err
 }
 
-// constOr reads a constant of the ABI; def is NetBSD's value, used while
-// the table lacks the name (the mount argument versions are not generated
-// yet).
+// constOr reads a constant of k's ABI, def where the ABI lacks it.
 func constOr(k *api.Kernel, name string, def uint64) uint64 {
 	if v, ok := k.Const(name); ok {
 		return v
 	}
 	return def
+}
+
+// abiConst reads a constant of k's ABI.
+func abiConst(k *api.Kernel, name string) (uint64, error) {
+	if v, ok := k.Const(name); ok {
+		return v, nil
+	}
+	t := k.ABI()
+	return 0, fmt.Errorf("mount: %s is missing from the %s/%s ABI table: %w", name, t.OS, t.Arch, api.ENOSYS)
 }
 
 // MountTmpfs mounts a tmpfs at dir.
@@ -197,7 +201,11 @@ func MountTmpfs(k *api.Kernel, dir string, flags MountFlags, args TmpfsArgs) err
 	if mode == 0 {
 		mode = 0o1777
 	}
-	a.put("ta_version", constOr(k, "TMPFS_ARGS_VERSION", 1))
+	v, err := abiConst(k, "TMPFS_ARGS_VERSION")
+	if err != nil {
+		return err
+	}
+	a.put("ta_version", v)
 	a.put("ta_nodes_max", args.NodesMax)
 	a.put("ta_size_max", uint64(args.SizeMax))
 	a.put("ta_root_uid", uint64(args.RootUID))
@@ -255,7 +263,11 @@ func MountPtyfs(k *api.Kernel, dir string, flags MountFlags, args PtyfsArgs) err
 	if err != nil {
 		return err
 	}
-	a.put("version", constOr(k, "PTYFS_ARGSVERSION", 2))
+	v, err := abiConst(k, "PTYFS_ARGSVERSION")
+	if err != nil {
+		return err
+	}
+	a.put("version", v)
 	a.put("gid", uint64(args.Gid))
 	a.put("mode", uint64(args.Mode))
 	a.put("flags", uint64(args.Flags))
@@ -280,25 +292,6 @@ func Unmount(k *api.Kernel, dir string, flags MountFlags) error {
 	runtime.KeepAlive(cd)
 	if err != nil {
 		return &os.PathError{Op: "unmount", Path: dir, Err: unwrapSyscall(err)}
-	}
-	return nil
-}
-
-// fallbackStruct describes mount argument structs the generated tables do
-// not carry yet, for the 64-bit NetBSD ABIs (LP64, laid out by gcc from
-// src/sys/fs/cd9660/cd9660_mount.h: fspec, then struct export_args30 of
-// 128 bytes kept for old tools, then flags). It goes away once
-// build/abigen emits them.
-func fallbackStruct(t *abi.Table, name string) *abi.Struct {
-	if t.OS != "netbsd" || t.PtrSize != 8 {
-		return nil
-	}
-	switch name {
-	case "iso_args":
-		return &abi.Struct{Name: "iso_args", Size: 144, Align: 8, Fields: []abi.Field{
-			{Name: "fspec", Offset: 0, Size: 8},
-			{Name: "flags", Offset: 136, Size: 4},
-		}}
 	}
 	return nil
 }

@@ -90,26 +90,49 @@ func TestUmbrellaELF(t *testing.T) {
 	}
 }
 
-func TestExtras(t *testing.T) {
-	tb := withExtras(nb.Table)
-	for _, name := range []string{"SEEK_CUR", "R_OK", "CLOCK_MONOTONIC", "AT_FDCWD"} {
+// TestTable checks that the generated NetBSD table carries what the
+// backend and api take from it and the x/sys tables lack (build/abigen
+// hand-describes them from NetBSD's headers).
+func TestTable(t *testing.T) {
+	tb := nb.Table
+	if runtime.GOARCH == "amd64" && table != tb {
+		t.Errorf("the backend's table is not abi/netbsd/amd64's")
+	}
+	for _, name := range []string{"SEEK_CUR", "R_OK", "CLOCK_MONOTONIC", "AT_FDCWD", "SIG_SETMASK", "P_PID",
+		"WEXITED", "TCSANOW", "PATH_MAX", "TMPFS_ARGS_VERSION", "PTYFS_ARGSVERSION", "ISOFSMNT_NORRIP"} {
 		if _, ok := tb.Const(name); !ok {
-			t.Errorf("merged table lacks %s", name)
+			t.Errorf("the NetBSD table lacks %s", name)
 		}
 	}
 	if v, _ := tb.Const("WSTOPPED"); v != 2 {
-		t.Errorf("WSTOPPED = %#x, want 2", v)
+		t.Errorf("WSTOPPED = %#x, want 2 (the wait option, WUNTRACED)", v)
 	}
-	if _, ok := nb.Table.Const("CLOCK_MONOTONIC"); ok && len(nb.Table.Consts) == len(tb.Consts) {
-		t.Log("the generated table has every extra now")
-	}
-	var already []string
-	for _, x := range netbsdExtras {
-		if _, ok := nb.Table.Const(x.Name); ok {
-			already = append(already, x.Name)
+	for _, name := range []string{"kernel_sigset", "iso_args", "tmpfs_args", "ptyfs_args", "ufs_args"} {
+		if _, ok := tb.Struct(name); !ok {
+			t.Errorf("the NetBSD table lacks struct %s", name)
 		}
 	}
-	if len(already) > 0 {
-		t.Logf("extras the generated table now has (remove them): %s", strings.Join(already, " "))
+}
+
+// TestSigModel checks the numbers New passes to rump_boot_setsigmodel
+// against rump.h's enum rump_sigmodel (PANIC, IGNORE, _HOST_NOTANYMORE,
+// RAISE, RECORD).
+func TestSigModel(t *testing.T) {
+	for m, want := range map[SigModel]int{SigPanic: 0, SigIgnore: 1, SigRaise: 3, SigRecord: 4} {
+		if got := m.rump(); got != want {
+			t.Errorf("SigModel %d: rump_sigmodel %d, want %d", m, got, want)
+		}
+	}
+}
+
+// TestPrefix checks where New looks for the kernel: Options.Prefix, else
+// RUMP_PREFIX.
+func TestPrefix(t *testing.T) {
+	t.Setenv("RUMP_PREFIX", "/from/env")
+	if got := (&Options{}).prefix(); got != "/from/env" {
+		t.Errorf("prefix without Options.Prefix = %q, want RUMP_PREFIX's", got)
+	}
+	if got := (&Options{Prefix: "/opt/rump"}).prefix(); got != "/opt/rump" {
+		t.Errorf("prefix = %q, want Options.Prefix", got)
 	}
 }

@@ -9,6 +9,12 @@
 
 #include "rump.h"
 
+// anyk_call hands the frame's r1 and r2 to rump_syscall as its long
+// retval[2].
+_Static_assert(sizeof(long) == sizeof(uintptr_t) &&
+    offsetof(struct anyk_frame, r2) == offsetof(struct anyk_frame, r1) + sizeof(long),
+    "struct anyk_frame's r1, r2 are not a long[2]");
+
 // The entry points of librump we use. Those without a public prototype
 // (rump_syscall, rump_lwproc_curlwp_set/clear/hypercall) are exported by
 // librump.so and are what librump's own rump_sys_* wrappers and its
@@ -332,13 +338,11 @@ lwp_unbind(struct anyk_ctx *c, void *l)
 	pthread_mutex_unlock(&c->mu);
 }
 
-// anyk_call is what the Go side reaches through runtime.cgocall (or
-// asmcgocall): one C call that binds the right lwp on this thread and
-// enters the kernel.
-void
-anyk_call(void *p)
+// anyk_call_slow is anyk_call for every case but a thread's next call
+// into the process whose lwp it holds.
+static void __attribute__((noinline))
+anyk_call_slow(struct anyk_frame *f)
 {
-	struct anyk_frame *f = p;
 	struct anyk_ctx *c = (struct anyk_ctx *)f->ctx;
 	long rv[2] = {0, 0};
 	int err = 0;
@@ -363,6 +367,28 @@ anyk_call(void *p)
 	f->r1 = (uintptr_t)rv[0];
 	f->r2 = (uintptr_t)rv[1];
 	f->err = (uintptr_t)err;
+}
+
+// anyk_call is what the Go side reaches through runtime.cgocall (or
+// asmcgocall): one C call that binds the right lwp on this thread and
+// enters the kernel. Its fast path is proc_bind's, inline: the thread
+// already holds an lwp of the frame's process; the kernel writes the
+// results into the frame itself (r1, r2 are its retval[2], zeroed by
+// the Go side).
+void
+anyk_call(void *p)
+{
+	struct anyk_frame *f = p;
+	struct anyk_lwp *h = t_held;
+	int held = L_HELD;
+
+	if (h != NULL && (uintptr_t)h->c == f->ctx && __atomic_compare_exchange_n(&h->state, &held, L_BUSY, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		f->err = (uintptr_t)R.syscall((int)f->nr, f->args, sizeof f->args, (long *)&f->r1);
+		proc_unbind(h);
+		return;
+	}
+	anyk_call_slow(f);
 }
 
 static struct anyk_ctx *

@@ -92,9 +92,20 @@ func (b *Backend) ABI() *abi.Table { return table }
 //
 //go:nosplit
 func (b *Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
-	f := frame{ctx: b.c, nr: nr, a: [6]uintptr{a1, a2, a3, a4, a5, a6}}
+	var f frame
+	f.fill(b.c, nr, a1, a2, a3, a4, a5, a6)
 	cgocall(callFn, unsafe.Pointer(&f))
 	return f.r1, f.r2, f.err
+}
+
+// fill stores a call in the frame field by field: a composite literal
+// would be built in a temporary and copied (twice the stores on every
+// call).
+//
+//go:nosplit
+func (f *frame) fill(ctx, nr, a1, a2, a3, a4, a5, a6 uintptr) {
+	f.ctx, f.nr = ctx, nr
+	f.a[0], f.a[1], f.a[2], f.a[3], f.a[4], f.a[5] = a1, a2, a3, a4, a5, a6
 }
 
 // RawSyscall implements api.Backend for the calls api knows never block
@@ -104,7 +115,8 @@ func (b *Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uin
 //
 //go:nosplit
 func (b *Backend) RawSyscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
-	f := frame{ctx: b.c, nr: nr, a: [6]uintptr{a1, a2, a3, a4, a5, a6}}
+	var f frame
+	f.fill(b.c, nr, a1, a2, a3, a4, a5, a6)
 	if b.remote {
 		cgocall(callFn, unsafe.Pointer(&f))
 	} else {

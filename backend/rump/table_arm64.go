@@ -3,4 +3,4 @@ package rump
 import nb "github.com/anykernel/anykernel/abi/netbsd/arm64"
 
 // table is the NetBSD ABI of a rump kernel built for this host.
-var table = withExtras(nb.Table)
+var table = nb.Table

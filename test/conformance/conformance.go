@@ -52,6 +52,11 @@ type Target struct {
 	// TempDir returns a fresh, empty directory in the kernel's own file
 	// system, removed at the end of the test.
 	TempDir func(t T, k *api.Kernel) string
+	// Fork, where set, makes a new process of the kernel, a child of k's
+	// process, and returns its Kernel and what ends it (a rump kernel's
+	// rfork). Cases that need a child process use it on kernels whose
+	// processes are not host processes; nil elsewhere.
+	Fork func(k *api.Kernel) (child *api.Kernel, end func(), err error)
 }
 
 // Env is what a case gets: the kernel under test and its target.
@@ -124,6 +129,12 @@ func NoSys(t T, err error) {
 		t.Skipf("%s%v", NoSysPrefix, err)
 	}
 }
+
+// Has reports whether err is not the mark of a call, flag or option the
+// kernel lacks (ENOSYS, or a member its ABI does not have, such as Linux's
+// SEEK_DATA or SO_PASSCRED on NetBSD): a case leaves out the checks of such
+// a feature there and runs the rest, rather than skipping as NoSys does.
+func Has(err error) bool { return !errors.Is(err, api.ENOSYS) }
 
 // OK fails the case if err is not nil (after NoSys).
 func OK(t T, err error, what ...any) {

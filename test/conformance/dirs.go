@@ -94,18 +94,22 @@ func testGetcwd(t T, e *Env) {
 	True(t, strings.HasPrefix(cwd, "/"), "absolute: %q", cwd)
 	fcSameFile(t, e, cwd, ".")
 
-	// A path longer than a first small buffer: Getcwd must grow it.
+	// A path longer than a first small buffer: Getcwd must grow it. It
+	// stays within the kernel's PATH_MAX (4096 on Linux, 1024 on NetBSD),
+	// so that mkdir and chdir take it too.
 	dir := e.TempDir(t)
 	long := dir
 	seg := strings.Repeat("d", 100)
-	for i := 0; i < 12; i++ {
+	n := min(12, (pathMaxOf(e)-len(dir)-1)/(len(seg)+3))
+	for i := 0; i < n; i++ {
 		long = filepath.Join(long, fmt.Sprintf("%s%02d", seg, i))
 		OK(t, k.Mkdir(long, 0o755), "mkdir")
 	}
+	True(t, len(long) > 256, "a path of %d bytes outgrows Getcwd's first buffer", len(long))
 	OK(t, k.Chdir(long), "chdir into a deep directory")
 	got, err := k.Getcwd()
 	OK(t, err, "getcwd of a %d-byte path", len(long))
-	True(t, len(got) >= 12*102, "long path: %d bytes", len(got))
+	True(t, len(got) >= n*102, "long path: %d bytes", len(got))
 	True(t, strings.HasSuffix(got, long[len(dir):]), "getcwd %q ends in the path made", got)
 	fcSameFile(t, e, got, long)
 
@@ -117,6 +121,15 @@ func testGetcwd(t T, e *Env) {
 	} else {
 		Want(t, err, api.ENOENT, "getcwd of a removed directory")
 	}
+}
+
+// pathMaxOf is the kernel's PATH_MAX, the longest path its calls take
+// with the terminating NUL.
+func pathMaxOf(e *Env) int {
+	if v, ok := e.K.Const("PATH_MAX"); ok {
+		return int(v)
+	}
+	return 4096
 }
 
 // fcEntries reads every entry of d from its current offset.

@@ -401,7 +401,7 @@ func testStatfs(t T, e *Env) {
 	True(t, s.Blocks >= s.Bfree && s.Bfree >= s.Bavail, "blocks %d >= free %d >= available %d", s.Blocks, s.Bfree, s.Bavail)
 	True(t, s.Files >= s.Ffree, "inodes %d >= free %d", s.Files, s.Ffree)
 	True(t, s.Namelen >= 14, "name length %d", s.Namelen)
-	True(t, s.Type != 0, "file system type")
+	True(t, s.Type != 0 || s.Fstype != "", "file system type: magic %#x or name %q", s.Type, s.Fstype)
 	Eq(t, s.Flags&api.ST_RDONLY, api.StatfsFlags(0), "a temporary directory is writable")
 	if e.Target.Name == "native" {
 		var ps api.Statfs
@@ -423,6 +423,7 @@ func testFstatfs(t T, e *Env) {
 	OK(t, err)
 	OK(t, f.Statfs(&fsx), "fstatfs")
 	Eq(t, fsx.Type, s.Type, "same file system type")
+	Eq(t, fsx.Fstype, s.Fstype, "same file system type name")
 	Eq(t, fsx.Fsid, s.Fsid, "same file system id")
 	Eq(t, fsx.Bsize, s.Bsize, "same block size")
 	Eq(t, fsx.Blocks, s.Blocks, "same size")

@@ -76,6 +76,11 @@ func testProcGetppid(t T, e *Env) {
 
 func testProcGettid(t T, e *Env) {
 	k := e.K
+	if k.Gettid() == -1 {
+		// A rump kernel has no thread ids: _lwp_self is not one of its
+		// syscalls.
+		t.Skipf("%sgettid: the kernel has no thread id call (Gettid returns -1)", NoSysPrefix)
+	}
 	// Two goroutines locked to their threads at the same time must see
 	// two different thread ids, each stable and matching /proc.
 	type res struct {
@@ -154,6 +159,22 @@ func testProcSetpgid(t T, e *Env) {
 	k := e.K
 	Want(t, k.Setpgid(-1, 0), api.EINVAL, "negative pid")
 	Want(t, k.Setpgid(0, -1), api.EINVAL, "negative pgid")
+	if c := procFork(t, e); c != nil {
+		// A child process of a kernel whose processes are not the
+		// host's: it starts in our group, setpgid(0, 0) makes it lead
+		// its own, and its parent may move it back.
+		pid := c.Getpid()
+		Eq(t, c.Getpgrp(), k.Getpgrp(), "a child starts in its parent's group")
+		OK(t, c.Setpgid(0, 0), "setpgid(0, 0) in the child")
+		Eq(t, c.Getpgrp(), pid, "the child leads its own group")
+		pg, err := k.Getpgid(pid)
+		OK(t, err, "getpgid(child)")
+		Eq(t, pg, pid, "the child's group, seen from its parent")
+		OK(t, k.Setpgid(pid, k.Getpgrp()), "the parent moves its child back")
+		Eq(t, c.Getpgrp(), k.Getpgrp(), "the child is back in its parent's group")
+		Want(t, c.Setpgid(0, k.Getpid()+1<<20), api.EPERM, "setpgid to a group that does not exist")
+		return
+	}
 	procNeedHost(t, e)
 	// A child that has called execve can no longer be moved.
 	child := procSleeper(t, e)
@@ -196,7 +217,37 @@ func testProcSetsid(t T, e *Env) {
 		_, err := k.Setsid()
 		Want(t, err, api.EPERM, "setsid of a group leader")
 	}
+	if c := procFork(t, e); c != nil {
+		pid := c.Getpid()
+		sid, err := c.Setsid()
+		OK(t, err, "setsid in a child")
+		Eq(t, sid, pid, "the new session's id is the child's pid")
+		s, err := c.Getsid(0)
+		OK(t, err)
+		Eq(t, s, pid, "getsid(0) in the child")
+		Eq(t, c.Getpgrp(), pid, "the child leads a new group too")
+		s, err = k.Getsid(pid)
+		OK(t, err, "getsid(child)")
+		Eq(t, s, pid, "the child's session, seen from its parent")
+		_, err = c.Setsid()
+		Want(t, err, api.EPERM, "setsid again, as a group leader")
+		return
+	}
 	procRunChild(t, e, "setsid")
+}
+
+// procFork returns a child process of e's kernel made by the target's
+// Fork, ended with the case, or nil where the target has none (the host
+// kernel, whose children are re-exec'd host processes).
+func procFork(t T, e *Env) *api.Kernel {
+	t.Helper()
+	if e.Target.Fork == nil {
+		return nil
+	}
+	c, end, err := e.Target.Fork(e.K)
+	OK(t, err, "a child process")
+	t.Cleanup(end)
+	return c
 }
 
 // procHostIDs returns the four ids of a /proc/self/status Uid or Gid line.
@@ -286,20 +337,24 @@ func testProcGetgroups(t T, e *Env) {
 // procSameIDs fails unless the ids are what they were.
 func procSameIDs(t T, e *Env, ruid, euid, suid, rgid, egid, sgid int) {
 	t.Helper()
-	r, eu, s, err := e.K.Getresuid()
-	OK(t, err)
+	r, eu, s, rg, eg, sg := procCurIDs(t, e)
 	Eq(t, fmt.Sprint(r, eu, s), fmt.Sprint(ruid, euid, suid), "uids unchanged")
-	r, eg, s, err := e.K.Getresgid()
-	OK(t, err)
-	Eq(t, fmt.Sprint(r, eg, s), fmt.Sprint(rgid, egid, sgid), "gids unchanged")
+	Eq(t, fmt.Sprint(rg, eg, sg), fmt.Sprint(rgid, egid, sgid), "gids unchanged")
 }
 
+// procCurIDs returns the real, effective and saved ids. A kernel without
+// getresuid (NetBSD) shows the real and effective ones only; the saved
+// ones are -1 there.
 func procCurIDs(t T, e *Env) (ruid, euid, suid, rgid, egid, sgid int) {
 	t.Helper()
+	k := e.K
 	var err error
-	ruid, euid, suid, err = e.K.Getresuid()
+	ruid, euid, suid, err = k.Getresuid()
+	if !Has(err) {
+		return k.Getuid(), k.Geteuid(), -1, k.Getgid(), k.Getegid(), -1
+	}
 	OK(t, err, "getresuid")
-	rgid, egid, sgid, err = e.K.Getresgid()
+	rgid, egid, sgid, err = k.Getresgid()
 	OK(t, err, "getresgid")
 	return
 }

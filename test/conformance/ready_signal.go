@@ -131,6 +131,12 @@ func testRtSigprocmask(t T, e *Env) {
 // the handler runs, and the thread's own mask is the same afterwards.
 func readyMaskInterrupts(t T, e *Env, what string, wait func(mask *api.SigSet, msec int) error) {
 	t.Helper()
+	if _, err := e.K.SigprocmaskThread(api.SIG_BLOCK, api.SigSet{}); !Has(err) {
+		// A kernel without signal masks or signals to send (a rump
+		// kernel) has nothing for the mask to change.
+		t.Logf("%s: the kernel has no signal masks (%v): the mask argument is not checked", what, err)
+		return
+	}
 	defer readyBlock(t, e, api.SigSetOf(api.SIGUSR1))()
 	before := readyMask(t, e)
 	readyTgkill(t, e, api.SIGUSR1)

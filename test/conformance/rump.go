@@ -111,5 +111,12 @@ func init() {
 		// nothing they do reaches the host.
 		Root:    func() bool { return true },
 		TempDir: rumpTempDir,
+		Fork: func(k *api.Kernel) (*api.Kernel, func(), error) {
+			c, err := rump.Rfork(k, rump.RFCFDG)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c, func() { rump.Release(c) }, nil
+		},
 	})
 }

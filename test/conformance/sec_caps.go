@@ -630,6 +630,9 @@ func testFileCapsV2(t T, e *Env) {
 	path := CreateFile(t, e, "fcaps", []byte("#!/bin/sh\n"))
 	_, err := caps.GetFile(k, path)
 	NoSys(t, err)
+	if errors.Is(err, api.EOPNOTSUPP) {
+		t.Skipf("the temp dir's file system takes no extended attributes: %v", err)
+	}
 	Want(t, err, api.ENODATA, "a file without capabilities")
 	want := caps.FileCaps{Permitted: api.CapSetOf(api.CAP_CHOWN, api.CAP_NET_RAW), Effective: true, Version: 2}
 	err = caps.SetFile(k, path, want)

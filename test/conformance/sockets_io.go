@@ -55,7 +55,7 @@ func testSendto(t T, e *Env) {
 	// Unix datagrams between bound names.
 	ua := sockOpen(t, e, api.AF_UNIX, api.SOCK_DGRAM, 0)
 	ub := sockOpen(t, e, api.AF_UNIX, api.SOCK_DGRAM, 0)
-	na, nb := api.SockaddrUnix{Name: sockAbstract("sendto-a")}, api.SockaddrUnix{Name: sockAbstract("sendto-b")}
+	na, nb := api.SockaddrUnix{Name: sockUnixName(t, e, "sendto-a")}, api.SockaddrUnix{Name: sockUnixName(t, e, "sendto-b")}
 	OK(t, ua.Bind(na))
 	OK(t, ub.Bind(nb))
 	_, err = ua.Sendto([]byte("unix"), 0, nb)
@@ -78,8 +78,12 @@ func testSendto(t T, e *Env) {
 	}
 
 	// Bad input.
-	_, err = ua.Sendto([]byte("x"), 0, api.SockaddrUnix{Name: sockAbstract("nobody")})
-	Want(t, err, api.ECONNREFUSED, "sendto a Unix name nobody bound")
+	_, err = ua.Sendto([]byte("x"), 0, api.SockaddrUnix{Name: sockUnixName(t, e, "nobody")})
+	if sockLinux(e) {
+		Want(t, err, api.ECONNREFUSED, "sendto an abstract name nobody bound")
+	} else {
+		Want(t, err, api.ENOENT, "sendto a Unix path nobody bound")
+	}
 	_, err = a.Sendto([]byte("x"), 0, api.SockaddrInet6{Addr: [16]byte{15: 1}, Port: 9})
 	Want(t, err, api.EAFNOSUPPORT, "IPv6 address on an IPv4 socket")
 	_, err = a.Sendto([]byte("x"), api.MsgFlags(1<<62), bAddr)
@@ -106,7 +110,13 @@ func testRecvfrom(t T, e *Env) {
 	Eq(t, from, api.Sockaddr(aAddr), "peeked sender")
 	n, _, err = b.Recvfrom(buf, api.MSG_TRUNC)
 	OK(t, err, "recvfrom MSG_TRUNC")
-	Eq(t, n, 10, "MSG_TRUNC returns the datagram's full length")
+	if sockLinux(e) {
+		Eq(t, n, 10, "MSG_TRUNC returns the datagram's full length")
+	} else {
+		// MSG_TRUNC as a receive flag is Linux's; elsewhere the call
+		// returns what fit and drops the rest, as without it.
+		Eq(t, n, len(buf), "the part of the datagram that fit")
+	}
 	Eq(t, string(buf), "0123", "the buffer got what fit")
 
 	// Nothing queued: MSG_DONTWAIT fails at once, SO_RCVTIMEO after a while.
@@ -188,28 +198,31 @@ func testSendmsg(t T, e *Env) {
 	OK(t, err, "read the passed file")
 	Eq(t, string(content[:n]), "through the socket", "passed file's content")
 
-	// SCM_CREDENTIALS: claim our own credentials.
+	// SCM_CREDENTIALS: claim our own credentials (SO_PASSCRED, Linux's;
+	// the rest of the case runs without it where the kernel lacks it).
 	c, d := sockPair(t, e, api.SOCK_DGRAM)
-	OK(t, d.SetPassCred(true), "SO_PASSCRED")
-	me, err := d.PeerCred()
-	OK(t, err, "SO_PEERCRED")
-	_, err = c.Sendmsg([][]byte{[]byte("cred")}, &api.Control{Creds: &me}, nil, 0)
-	OK(t, err, "sendmsg SCM_CREDENTIALS")
-	got, err = d.Recvmsg([][]byte{buf}, make([]byte, k.CmsgSpace(64)), 0)
-	OK(t, err, "recvmsg SCM_CREDENTIALS")
-	True(t, got.Control.Creds != nil, "credentials received")
-	Eq(t, *got.Control.Creds, me, "credentials")
-	if e.Target.Name == "native" {
-		Eq(t, me.Pid, int32(os.Getpid()), "pid in the credentials")
-		Eq(t, me.Uid, uint32(os.Getuid()), "uid in the credentials")
-	}
+	if err := d.SetPassCred(true); Has(err) {
+		OK(t, err, "SO_PASSCRED")
+		me, err := d.PeerCred()
+		OK(t, err, "SO_PEERCRED")
+		_, err = c.Sendmsg([][]byte{[]byte("cred")}, &api.Control{Creds: &me}, nil, 0)
+		OK(t, err, "sendmsg SCM_CREDENTIALS")
+		got, err = d.Recvmsg([][]byte{buf}, make([]byte, k.CmsgSpace(64)), 0)
+		OK(t, err, "recvmsg SCM_CREDENTIALS")
+		True(t, got.Control.Creds != nil, "credentials received")
+		Eq(t, *got.Control.Creds, me, "credentials")
+		if e.Target.Name == "native" {
+			Eq(t, me.Pid, int32(os.Getpid()), "pid in the credentials")
+			Eq(t, me.Uid, uint32(os.Getuid()), "uid in the credentials")
+		}
 
-	// Another process's pid is refused unless privileged.
-	if !IsRoot() || e.Target.Name != "native" {
-		forged := me
-		forged.Pid = 1
-		_, err = c.Sendmsg([][]byte{[]byte("x")}, &api.Control{Creds: &forged}, nil, 0)
-		Want(t, err, api.EPERM, "forged credentials")
+		// Another process's pid is refused unless privileged.
+		if !IsRoot() || e.Target.Name != "native" {
+			forged := me
+			forged.Pid = 1
+			_, err = c.Sendmsg([][]byte{[]byte("x")}, &api.Control{Creds: &forged}, nil, 0)
+			Want(t, err, api.EPERM, "forged credentials")
+		}
 	}
 
 	// Bad input: a closed descriptor to pass, a closed socket.
@@ -221,7 +234,7 @@ func testSendmsg(t T, e *Env) {
 	_, err = x.Sendmsg([][]byte{[]byte("F")}, &api.Control{Rights: []*api.Fd{nil}}, nil, 0)
 	Want(t, err, api.EBADF, "passing a nil Fd")
 	_, err = a.Sendmsg([][]byte{[]byte("x")}, nil, api.SockaddrUnix{Name: "@x"}, 0)
-	Want(t, err, api.EINVAL, "Unix address on a UDP socket")
+	Want(t, err, api.EAFNOSUPPORT, "Unix address on a UDP socket")
 	_, err = a.Sendmsg(nil, nil, bAddr, api.MsgFlags(1<<62))
 	Want(t, err, api.EINVAL, "unknown MsgFlags bits")
 	OK(t, a.Close())
@@ -287,16 +300,18 @@ func testRecvmsg(t T, e *Env) {
 		r.Close()
 	}
 
-	// Credentials arrive by themselves with SO_PASSCRED.
-	OK(t, y.SetPassCred(true))
-	_, err = x.Write([]byte("who"))
-	OK(t, err)
-	got, err = y.Recvmsg([][]byte{b1}, make([]byte, k.CmsgSpace(64)), 0)
-	OK(t, err)
-	True(t, got.Control.Creds != nil, "credentials with SO_PASSCRED")
-	peer, err := y.PeerCred()
-	OK(t, err)
-	Eq(t, *got.Control.Creds, peer, "credentials are the sender's")
+	// Credentials arrive by themselves with SO_PASSCRED (Linux's).
+	if err := y.SetPassCred(true); Has(err) {
+		OK(t, err, "SO_PASSCRED")
+		_, err = x.Write([]byte("who"))
+		OK(t, err)
+		got, err = y.Recvmsg([][]byte{b1}, make([]byte, k.CmsgSpace(64)), 0)
+		OK(t, err)
+		True(t, got.Control.Creds != nil, "credentials with SO_PASSCRED")
+		peer, err := y.PeerCred()
+		OK(t, err)
+		Eq(t, *got.Control.Creds, peer, "credentials are the sender's")
+	}
 
 	// The sender's address on a datagram socket.
 	u, uAddr := sockUDP(t, e)

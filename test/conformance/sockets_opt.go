@@ -27,9 +27,10 @@ func testGetsockopt(t T, e *Env) {
 	fam, err := f.SocketFamily()
 	OK(t, err, "SO_DOMAIN")
 	Eq(t, fam, api.AF_INET, "SO_DOMAIN")
-	proto, err := f.SocketProtocol()
-	OK(t, err, "SO_PROTOCOL")
-	Eq(t, proto, api.IPPROTO_UDP, "SO_PROTOCOL")
+	if proto, err := f.SocketProtocol(); Has(err) {
+		OK(t, err, "SO_PROTOCOL")
+		Eq(t, proto, api.IPPROTO_UDP, "SO_PROTOCOL")
+	}
 
 	// The generic forms agree with the helpers, raw bytes included.
 	v, err := f.GetsockoptInt(api.SO_TYPE)
@@ -69,16 +70,17 @@ func testGetsockopt(t T, e *Env) {
 		Eq(t, pending, api.Errno(0), "SO_ERROR is cleared by reading it")
 	}
 
-	// SO_PEERCRED on a socketpair: our own credentials.
+	// SO_PEERCRED on a socketpair: our own credentials (Linux's option).
 	a, b := sockPair(t, e, api.SOCK_STREAM)
-	ca, err := a.PeerCred()
-	OK(t, err, "SO_PEERCRED")
-	cb, err := b.PeerCred()
-	OK(t, err)
-	Eq(t, ca, cb, "both ends are this process")
-	True(t, ca.Pid > 0, "peer pid %d", ca.Pid)
-	if e.Target.Name == "native" {
-		Eq(t, ca, api.Ucred{Pid: int32(os.Getpid()), Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}, "SO_PEERCRED")
+	if ca, err := a.PeerCred(); Has(err) {
+		OK(t, err, "SO_PEERCRED")
+		cb, err := b.PeerCred()
+		OK(t, err)
+		Eq(t, ca, cb, "both ends are this process")
+		True(t, ca.Pid > 0, "peer pid %d", ca.Pid)
+		if e.Target.Name == "native" {
+			Eq(t, ca, api.Ucred{Pid: int32(os.Getpid()), Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}, "SO_PEERCRED")
+		}
 	}
 
 	// SO_ACCEPTCONN.
@@ -91,7 +93,12 @@ func testGetsockopt(t T, e *Env) {
 	_, err = f.IPv6Only()
 	sockWantAny(t, err, "IPV6_V6ONLY on an IPv4 socket", api.ENOPROTOOPT, api.EOPNOTSUPP)
 	_, err = f.TCPNoDelay()
-	Want(t, err, api.EOPNOTSUPP, "TCP_NODELAY on a UDP socket")
+	if sockLinux(e) {
+		Want(t, err, api.EOPNOTSUPP, "TCP_NODELAY on a UDP socket")
+	} else {
+		// POSIX's error for an option the protocol does not have.
+		Want(t, err, api.ENOPROTOOPT, "TCP_NODELAY on a UDP socket")
+	}
 	_, err = f.GetsockoptInt(api.RawSockOpt{Level: api.SOL_SOCKET, Name: 99999})
 	Want(t, err, api.ENOPROTOOPT, "an option number nobody knows")
 	_, err = f.GetsockoptInt(nil)
@@ -146,6 +153,9 @@ func testSetsockopt(t T, e *Env) {
 		get  func() (bool, error)
 	}{"SO_PASSCRED", u.SetPassCred, u.PassCred})
 	for _, c := range bools {
+		if !Has(c.set(true)) {
+			continue // an option of another kernel (SO_PASSCRED)
+		}
 		for _, want := range []bool{true, false, true} {
 			OK(t, c.set(want), "set %s %v", c.name, want)
 			got, err := c.get()
@@ -208,18 +218,26 @@ func testSetsockopt(t T, e *Env) {
 	v, err := f.GetsockoptInt(api.SO_REUSEADDR)
 	OK(t, err)
 	Eq(t, v, 0, "SO_REUSEADDR")
-	OK(t, f.SetsockoptInt(api.TCP_KEEPIDLE, 77), "TCP_KEEPIDLE")
-	v, err = f.GetsockoptInt(api.TCP_KEEPIDLE)
-	OK(t, err)
-	Eq(t, v, 77, "TCP_KEEPIDLE")
+	if err := f.SetsockoptInt(api.TCP_KEEPIDLE, 77); Has(err) {
+		OK(t, err, "TCP_KEEPIDLE")
+		v, err = f.GetsockoptInt(api.TCP_KEEPIDLE)
+		// NetBSD's tcp_ctloutput sets TCP_KEEPIDLE but cannot read it back.
+		if sockLinux(e) || !errors.Is(err, api.ENOPROTOOPT) {
+			OK(t, err)
+			Eq(t, v, 77, "TCP_KEEPIDLE")
+		}
+	}
 	OK(t, f.SetsockoptInt(api.IP_TOS, 0x10), "IP_TOS")
 	v, err = f.GetsockoptInt(api.IP_TOS)
 	OK(t, err)
 	Eq(t, v, 0x10, "IP_TOS")
-	OK(t, f.Setsockopt(api.SO_PRIORITY, []byte{3, 0, 0, 0}), "Setsockopt raw SO_PRIORITY")
-	v, err = f.GetsockoptInt(api.SO_PRIORITY)
-	OK(t, err)
-	Eq(t, v, 3, "SO_PRIORITY")
+	// SO_PRIORITY is Linux's.
+	if err := f.Setsockopt(api.SO_PRIORITY, []byte{3, 0, 0, 0}); Has(err) {
+		OK(t, err, "Setsockopt raw SO_PRIORITY")
+		v, err = f.GetsockoptInt(api.SO_PRIORITY)
+		OK(t, err)
+		Eq(t, v, 3, "SO_PRIORITY")
+	}
 
 	// IPv6 only where the kernel has IPv6.
 	if f6, err := e.K.Socket(api.AF_INET6, api.SOCK_STREAM, api.SOCK_CLOEXEC, 0); err == nil {

@@ -5,9 +5,11 @@
 // NetBSD files (generated from NetBSD's headers), laid out with go/types
 // for this GOARCH as NetBSD's C compiler aligns. Versioned syscalls keep
 // their NetBSD names ("__fstat50", "__socket30"); the syscalls of NetBSD
-// 8-10 that x/sys lacks and the mount argument structs tmpfs_args,
-// ufs_args and ptyfs_args are hand-described in build/abigen/gen's
-// configuration, citing their NetBSD source files.
+// 8-10 that x/sys lacks, the mount argument structs tmpfs_args,
+// ufs_args, ptyfs_args and iso_args, the kernel's sigset_t
+// (kernel_sigset), struct mmsghdr and the constants x/sys lacks (SEEK_*, *_OK, CLOCK_*,
+// SIG_BLOCK, SCHED_*, P_*, WEXITED, TCSA*, ...) are hand-described in
+// build/abigen/gen's configuration, citing their NetBSD source files.
 //
 // Regenerate with: go run ./build/abigen -all
 package arm

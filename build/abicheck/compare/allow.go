@@ -47,6 +47,9 @@ var List = append([]Entry{
 	{"linux/mips64*", "struct stat size", "the table's stat is the kernel's n64 struct stat (104 bytes, 32-bit times), what newfstatat(2) writes; x/sys Stat_t is a Go-shaped struct that x/sys fills by converting"},
 	{"linux/mips64*", "field stat.*", "the table's stat is the kernel's n64 struct stat (104 bytes, 32-bit times), what newfstatat(2) writes; x/sys Stat_t is a Go-shaped struct that x/sys fills by converting"},
 
+	// Every NetBSD table.
+	{"netbsd/*", "const WSTOPPED", "x/sys took WSTOPPED from sys/wait.h's status value _WSTOPPED (0177); the waitpid/wait6 option, which the table holds, is WSTOPPED = WUNTRACED (2)"},
+
 	// netbsd/arm.
 	{"netbsd/arm", "struct statvfs90 size", "x/sys's netbsd/arm types predate NetBSD's EABI (earm) port: its Statvfs_t lacks the 4 bytes of padding EABI puts before the 64-bit f_spare; the table follows EABI"},
 	{"netbsd/arm", "field statvfs90.* offset", "x/sys's netbsd/arm types predate NetBSD's EABI (earm) port: its Statvfs_t lacks the 4 bytes of padding EABI puts before the 64-bit f_spare; the table follows EABI"},

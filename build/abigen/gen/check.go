@@ -83,35 +83,11 @@ func CheckC(name string, tbl *abi.Table) (*CResult, error) {
 		perUnit[t.Errnos.Name] = append(perUnit[t.Errnos.Name], assertion{
 			fmt.Sprintf("errno %s = %d", e.Name, e.Nr), e.Name, uint64(e.Nr), false})
 	}
-	specs := map[string]structSpec{}
-	for _, s := range t.Structs {
-		specs[s.Name] = s
-	}
 	for _, st := range tbl.Structs {
-		s, ok := specs[st.Name]
+		s, as, ok := structAssertions(t, st)
 		if !ok {
 			bad("struct %s: in the table but not configured", st.Name)
 			continue
-		}
-		extra := map[string]fieldSpec{}
-		for _, x := range s.Extra {
-			extra[x.Name] = x
-		}
-		as := []assertion{
-			{fmt.Sprintf("struct %s size %d", st.Name, st.Size), "sizeof(" + s.CType + ")", uint64(st.Size), false},
-			{fmt.Sprintf("struct %s align %d", st.Name, st.Align), "_Alignof(" + s.CType + ")", uint64(st.Align), false},
-		}
-		for _, f := range st.Fields {
-			m := member{name: f.Name, c: f.Name}
-			if x, ok := extra[f.Name]; ok {
-				m = x.member()
-			}
-			off, size := m.exprs(s.CType)
-			as = append(as, assertion{fmt.Sprintf("%s.%s offset %d", st.Name, f.Name, f.Offset), off, uint64(f.Offset), false})
-			// Size 0 is a flexible array member, which sizeof rejects.
-			if f.Size != 0 {
-				as = append(as, assertion{fmt.Sprintf("%s.%s size %d", st.Name, f.Name, f.Size), size, uint64(f.Size), false})
-			}
 		}
 		perUnit[s.Unit] = append(perUnit[s.Unit], as...)
 	}
@@ -163,6 +139,41 @@ func CheckC(name string, tbl *abi.Table) (*CResult, error) {
 		r.Note = "errno messages not checked: the target's C library does not run here"
 	}
 	return r, nil
+}
+
+// structAssertions restates struct st of the table as C: size,
+// alignment, and each member's offset and size, in the unit of its
+// configuration s (ok false: st is not configured).
+func structAssertions(t *target, st abi.Struct) (s structSpec, as []assertion, ok bool) {
+	for _, c := range t.Structs {
+		if c.Name == st.Name {
+			s, ok = c, true
+		}
+	}
+	if !ok {
+		return s, nil, false
+	}
+	extra := map[string]fieldSpec{}
+	for _, x := range s.Extra {
+		extra[x.Name] = x
+	}
+	as = []assertion{
+		{fmt.Sprintf("struct %s size %d", st.Name, st.Size), "sizeof(" + s.CType + ")", uint64(st.Size), false},
+		{fmt.Sprintf("struct %s align %d", st.Name, st.Align), "_Alignof(" + s.CType + ")", uint64(st.Align), false},
+	}
+	for _, f := range st.Fields {
+		m := member{name: f.Name, c: f.Name}
+		if x, ok := extra[f.Name]; ok {
+			m = x.member()
+		}
+		off, size := m.exprs(s.CType)
+		as = append(as, assertion{fmt.Sprintf("%s.%s offset %d", st.Name, f.Name, f.Offset), off, uint64(f.Offset), false})
+		// Size 0 is a flexible array member, which sizeof rejects.
+		if f.Size != 0 {
+			as = append(as, assertion{fmt.Sprintf("%s.%s size %d", st.Name, f.Name, f.Size), size, uint64(f.Size), false})
+		}
+	}
+	return s, as, true
 }
 
 // assertion is one fact of the table restated as C: EXPR == want.
@@ -248,15 +259,25 @@ func exprValues(c *cc, u unit, as []assertion) map[string]uint64 {
 
 // checkRump checks a NetBSD table against a rump kernel's rumpdefs.h,
 // which restates NetBSD's constants with a RUMP_ prefix (RUMP_O_CREAT,
-// RUMP_ENOENT, ...), where RUMP_PREFIX names an installation.
+// RUMP_ENOENT, ...), where RUMP_PREFIX names an installation. Without
+// one, or for what rumpdefs.h lacks, it compiles the configuration's
+// hand-described units (constants, mount argument structs, sigset)
+// against the table, so a table that has drifted from its configuration
+// fails either way.
 func checkRump(t *target, tbl *abi.Table) (*CResult, error) {
+	units, n, err := checkUnits(t, tbl)
+	if err != nil {
+		return nil, err
+	}
+	unitNote := fmt.Sprintf("%d facts of the hand-described units compiled", n)
 	prefix := os.Getenv("RUMP_PREFIX")
 	hdr := filepath.Join(prefix, "include", "rump", "rumpdefs.h")
 	if prefix == "" {
-		return &CResult{Unavailable: t.NoC}, nil
+		return &CResult{Unavailable: t.NoC, Assertions: n, Mismatches: units, Note: unitNote}, nil
 	}
 	if _, err := os.Stat(hdr); err != nil {
-		return &CResult{Unavailable: fmt.Sprintf("no NetBSD headers on Debian, and RUMP_PREFIX=%s has no include/rump/rumpdefs.h", prefix)}, nil
+		return &CResult{Unavailable: fmt.Sprintf("no NetBSD headers on Debian, and RUMP_PREFIX=%s has no include/rump/rumpdefs.h", prefix),
+			Assertions: n, Mismatches: units, Note: unitNote}, nil
 	}
 	c, err := newCCWith(t, []string{"clang", "--target=" + strings.TrimPrefix(t.CC[1], "--target="), "-ffreestanding", "-ferror-limit=0"})
 	if err != nil {
@@ -298,8 +319,56 @@ func checkRump(t *target, tbl *abi.Table) (*CResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CResult{Assertions: len(kept), Mismatches: ms,
-		Note: fmt.Sprintf("against %s (%d RUMP_ constants; syscalls and layouts are not in rumpdefs.h)", hdr, len(kept))}, nil
+	return &CResult{Assertions: len(kept) + n, Mismatches: append(units, ms...),
+		Note: fmt.Sprintf("against %s (%d RUMP_ constants; syscalls and layouts are not in rumpdefs.h); %s", hdr, len(kept), unitNote)}, nil
+}
+
+// checkUnits compiles, in each hand-described unit of an x/sys target,
+// the table's value of every constant the unit defines and the layout of
+// every struct it declares.
+func checkUnits(t *target, tbl *abi.Table) ([]string, int, error) {
+	if len(t.Units) == 0 {
+		return nil, 0, nil
+	}
+	c, err := newCC(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer c.close()
+	perUnit := map[string][]assertion{}
+	for _, u := range t.Units {
+		names, err := c.unitConstNames(u, keepConst(t, u), true)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, n := range names {
+			if v, ok := tbl.Const(n); ok {
+				perUnit[u.Name] = append(perUnit[u.Name], assertion{fmt.Sprintf("const %s = %#x", n, v), n, v, true})
+			}
+		}
+	}
+	var bad []string
+	for _, st := range tbl.Structs {
+		if s, as, ok := structAssertions(t, st); ok {
+			perUnit[s.Unit] = append(perUnit[s.Unit], as...)
+		}
+	}
+	for _, s := range t.Structs {
+		if _, ok := tbl.Struct(s.Name); !ok {
+			bad = append(bad, fmt.Sprintf("%s struct %s: configured but not in the table", t.name(), s.Name))
+		}
+	}
+	n := 0
+	for _, u := range t.Units {
+		as := perUnit[u.Name]
+		n += len(as)
+		ms, err := checkUnit(c, t.name(), u, as)
+		if err != nil {
+			return nil, 0, err
+		}
+		bad = append(bad, ms...)
+	}
+	return bad, n, nil
 }
 
 // XResult is the outcome of the x/sys check of one table.

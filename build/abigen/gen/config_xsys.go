@@ -165,7 +165,235 @@ struct ptyfs_args {
 	int flags;
 };
 
+/* src/sys/sys/syslimits.h */
+#define NGROUPS_MAX 16
+
+/* src/sys/sys/ucred.h */
+struct uucred {
+	unsigned short cr_unused;
+	uid_t cr_uid;
+	gid_t cr_gid;
+	short cr_ngroups;
+	gid_t cr_groups[NGROUPS_MAX];
+};
+
+/* src/sys/sys/mount.h: the export arguments of NetBSD 1.x-5.x, which
+   iso_args keeps in place for old tools. */
+struct sockaddr;
+struct export_args30 {
+	int ex_flags;
+	uid_t ex_root;
+	struct uucred ex_anon;
+	struct sockaddr *ex_addr;
+	int ex_addrlen;
+	struct sockaddr *ex_mask;
+	int ex_masklen;
+	char *ex_indexfile;
+};
+
+/* src/sys/fs/cd9660/cd9660_mount.h */
+struct iso_args {
+	const char *fspec;
+	struct export_args30 _pad1;
+	int flags;
+};
+#define ISOFSMNT_NORRIP 0x00000001
+#define ISOFSMNT_GENS 0x00000002
+#define ISOFSMNT_EXTATT 0x00000004
+#define ISOFSMNT_NOJOLIET 0x00000008
+#define ISOFSMNT_NOCASETRANS 0x00000010
+#define ISOFSMNT_RRCASEINS 0x00000020
+
 `
+
+// netbsdDefs hand-describes the constants and the one struct api needs
+// that x/sys's NetBSD files lack (x/sys generates them from a subset of
+// the headers), restated from NetBSD's headers (src/sys/sys/*.h in
+// NetBSD/src, the same in the src-netbsd a rump kernel is built from).
+// They are the same on every NetBSD architecture. None of them is in a
+// rump kernel's rumpdefs.h, which the C check compares the table with;
+// the check compiles this unit against the table instead.
+const netbsdDefs = `
+/* src/sys/sys/unistd.h */
+#define F_OK 0
+#define X_OK 0x01
+#define W_OK 0x02
+#define R_OK 0x04
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+
+/* src/sys/sys/syslimits.h (NAME_MAX is in x/sys) */
+#define PATH_MAX 1024
+#define IOV_MAX 1024
+
+/* src/sys/sys/stat.h */
+#define UTIME_NOW ((1 << 30) - 1)
+#define UTIME_OMIT ((1 << 30) - 2)
+
+/* src/sys/sys/time.h */
+#define ITIMER_REAL 0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF 2
+#define ITIMER_MONOTONIC 3
+#define CLOCK_REALTIME 0
+#define CLOCK_VIRTUAL 1
+#define CLOCK_PROF 2
+#define CLOCK_MONOTONIC 3
+#define CLOCK_THREAD_CPUTIME_ID 0x80000000
+#define CLOCK_PROCESS_CPUTIME_ID 0x40000000
+#define TIMER_RELTIME 0x0
+#define TIMER_ABSTIME 0x1
+
+/* src/sys/sys/signal.h */
+#define SIG_BLOCK 1
+#define SIG_UNBLOCK 2
+#define SIG_SETMASK 3
+
+/* src/sys/sys/sigtypes.h: the kernel's sigset_t, four 32-bit words, bit
+   (n-1)%32 of word (n-1)/32 for signal n, what __sigprocmask14,
+   __sigpending14, __pollts50 and __pselect50 take. The tables name the
+   kernel's signal set struct kernel_sigset with the member sig on every
+   OS (NetBSD calls it __bits, a reserved name the generator leaves out). */
+struct kernel_sigset {
+	unsigned int sig[4];
+};
+
+/* src/sys/sys/socket.h: struct mmsghdr of sendmmsg/recvmmsg, around
+   the struct msghdr x/sys has. */
+typedef unsigned int socklen_t;
+struct iovec;
+struct msghdr {
+	void *msg_name;
+	socklen_t msg_namelen;
+	struct iovec *msg_iov;
+	int msg_iovlen;
+	void *msg_control;
+	socklen_t msg_controllen;
+	int msg_flags;
+};
+struct mmsghdr {
+	struct msghdr msg_hdr;
+	unsigned int msg_len;
+};
+
+/* What x/sys lacks of src/sys/sys/socket.h, sys/fcntl.h, netinet/in.h
+   and netinet/tcp.h; a rump kernel's rumpdefs.h restates each as RUMP_*,
+   which the C check compares with the table. */
+#define MSG_WAITFORONE 0x2000
+#define MSG_NOTIFICATION 0x4000
+#define SOCK_CONN_DGRAM 6
+#define SOCK_DCCP SOCK_CONN_DGRAM
+#define O_SEARCH 0x00800000
+#define IPPROTO_DCCP 33
+#define IPPROTO_SCTP 132
+#define IP_PORTALGO 18
+#define IP_PKTINFO 25
+#define IP_RECVPKTINFO 26
+#define TCP_NOPUSH 4
+#define TCP_NOOPT 8
+#define TCP_INFO 9
+
+/* src/sys/sys/statvfs.h: the f_flag bits of statvfs1, each the
+   MNT_* flag of src/sys/sys/fstypes.h (which x/sys has) of its name. */
+#define ST_RDONLY 0x00000001
+#define ST_SYNCHRONOUS 0x00000002
+#define ST_NOEXEC 0x00000004
+#define ST_NOSUID 0x00000008
+#define ST_NODEV 0x00000010
+#define ST_UNION 0x00000020
+#define ST_ASYNC 0x00000040
+#define ST_LOCAL 0x00001000
+#define ST_QUOTA 0x00002000
+#define ST_ROOTFS 0x00004000
+#define ST_NOCOREDUMP 0x00008000
+#define ST_RELATIME 0x00020000
+#define ST_IGNORE 0x00100000
+#define ST_EXTATTR 0x01000000
+#define ST_LOG 0x02000000
+#define ST_NOATIME 0x04000000
+#define ST_SYMPERM 0x20000000
+#define ST_NODEVMTIME 0x40000000
+#define ST_SOFTDEP 0x80000000
+
+/* src/sys/sys/sched.h */
+#define SCHED_NONE -1
+#define SCHED_OTHER 0
+#define SCHED_FIFO 1
+#define SCHED_RR 2
+
+/* src/sys/sys/idtype.h: the id types of wait6(2) (and waitid). */
+typedef enum {
+	P_MYID = -1,
+	P_ALL,
+	P_PID,
+	P_LWPID,
+	P_PPID,
+	P_PGID,
+	P_SID,
+	P_CID,
+	P_UID,
+	P_GID,
+	P_TASKID,
+	P_PROJID,
+	P_POOLID,
+	P_ZONEID,
+	P_CTID,
+	P_CPUID,
+	P_PSETID,
+	_P_MAXIDTYPE = 0x7fffffff
+} idtype_t;
+
+/* src/sys/sys/wait.h: x/sys's WSTOPPED is the status value _WSTOPPED
+   (0177); the wait option is WUNTRACED's SUS name. */
+#define WUNTRACED 0x00000002
+#define WSTOPPED WUNTRACED
+#define WCONTINUED 0x00000010
+#define WEXITED 0x00000020
+#define WTRAPPED 0x00000040
+#define WNOZOMBIE 0x00020000
+
+/* src/sys/sys/mman.h (x/sys has only MAP_ANON, its alias) */
+#define MAP_ANONYMOUS 0x1000
+
+/* src/sys/sys/termios.h: what x/sys lacks of it. */
+#define NCCS 20
+#define OXTABS 0x00000004U
+#define CDTRCTS 0x00020000U
+#define MDMBUF 0x00100000U
+#define ALTWERASE 0x00000200U
+#define NOKERNINFO 0x02000000U
+#define TCSANOW 0
+#define TCSADRAIN 1
+#define TCSAFLUSH 2
+#define TCSASOFT 0x10
+#define TCOOFF 1
+#define TCOON 2
+#define TCIOFF 3
+#define TCION 4
+`
+
+// netbsdDefPrefixes select netbsdDefs' constants (and the mount units').
+var netbsdDefPrefixes = []string{
+	"TMPFS_", "PTYFS", "ISOFSMNT_",
+	"F_OK$", "X_OK$", "W_OK$", "R_OK$", "SEEK_", "PATH_MAX$", "IOV_MAX$", "UTIME_",
+	"ITIMER_", "CLOCK_", "TIMER_", "SIG_BLOCK$", "SIG_UNBLOCK$", "SIG_SETMASK$", "SCHED_", "P_",
+	"WUNTRACED$", "WSTOPPED$", "WCONTINUED$", "WEXITED$", "WTRAPPED$", "WNOZOMBIE$", "MAP_ANONYMOUS$",
+	"MSG_WAITFORONE$", "MSG_NOTIFICATION$", "SOCK_CONN_DGRAM$", "SOCK_DCCP$", "O_SEARCH$", "IPPROTO_DCCP$", "IPPROTO_SCTP$",
+	"IP_PORTALGO$", "IP_PKTINFO$", "IP_RECVPKTINFO$", "TCP_NOPUSH$", "TCP_NOOPT$", "TCP_INFO$", "ST_",
+	"NCCS$", "OXTABS$", "CDTRCTS$", "MDMBUF$", "ALTWERASE$", "NOKERNINFO$", "TCSA", "TCOOFF$", "TCOON$", "TCIOFF$", "TCION$",
+}
+
+// netbsdTermiosPrefixes are the termios flag and c_cc index names x/sys
+// has for NetBSD (BSD spellings: no c_line, speeds as numbers).
+var netbsdTermiosPrefixes = []string{
+	"BRKINT$", "ICRNL$", "IGNBRK$", "IGNCR$", "IGNPAR$", "INLCR$", "INPCK$", "ISTRIP$", "IXANY$", "IXOFF$", "IXON$",
+	"IMAXBEL$", "PARMRK$", "OPOST$", "ONLCR$", "OCRNL$", "ONOCR$", "ONLRET$", "ONOEOT$", "CSIZE$", "CS5$", "CS6$",
+	"CS7$", "CS8$", "CSTOPB$", "CREAD$", "PARENB$", "PARODD$", "HUPCL$", "CLOCAL$", "CRTSCTS$", "IEXTEN$", "EXTPROC$",
+	"TOSTOP$", "FLUSHO$", "PENDIN$", "NOFLSH$", "VEOF$", "VEOL$", "VEOL2$", "VERASE$", "VWERASE$", "VKILL$", "VREPRINT$",
+	"VINTR$", "VQUIT$", "VSUSP$", "VDSUSP$", "VSTART$", "VSTOP$", "VLNEXT$", "VDISCARD$", "VSTATUS$",
+	"TCIFLUSH$", "TCOFLUSH$", "TCIOFLUSH$",
+}
 
 // xsysTarget is a target whose table comes from x/sys.
 func xsysTarget(goos, goarch string, ptr int, spec *xsysSpec, noC, doc string) *target {
@@ -188,8 +416,10 @@ var xsysTargets = func() []*target {
 		{"arm", "armv7--netbsdelf-eabihf", 4, abi.Arg64AlignedPair},
 	} {
 		t := xsysTarget("netbsd", a.arch, a.ptr, &xsysSpec{
-			Why:        "no NetBSD headers exist on Debian",
-			Prefixes:   append(append([]string(nil), bsdConstPrefixes...), "TMPFS_", "PTYFS"),
+			Why:      "no NetBSD headers exist on Debian",
+			Prefixes: append(append([]string(nil), bsdConstPrefixes...), netbsdTermiosPrefixes...),
+			// x/sys's WSTOPPED is the status value; netbsdDefs has the option.
+			Exclude:    []string{"WSTOPPED$"},
 			Structs:    bsdStructs("netbsd"),
 			TypePrefix: bsdTypePrefix,
 			Syscalls:   netbsdSyscalls,
@@ -198,12 +428,15 @@ var xsysTargets = func() []*target {
 		t.Arg64 = a.arg64
 		t.CC = []string{"clang", "--target=" + a.triple, "-ffreestanding", "-nostdinc", "-ferror-limit=0", "-gdwarf-4"}
 		t.Packages = []string{"clang"}
-		t.Units = []unit{{Name: "mountargs", Prelude: netbsdMountArgs}}
-		t.Prefixes = []string{"TMPFS_", "PTYFS"}
+		t.Units = []unit{{Name: "mountargs", Prelude: netbsdMountArgs}, {Name: "defs", Prelude: netbsdDefs}}
+		t.Prefixes = append([]string(nil), netbsdDefPrefixes...)
 		t.Structs = []structSpec{
 			{Name: "tmpfs_args", CType: "struct tmpfs_args", Unit: "mountargs"},
 			{Name: "ufs_args", CType: "struct ufs_args", Unit: "mountargs"},
 			{Name: "ptyfs_args", CType: "struct ptyfs_args", Unit: "mountargs"},
+			{Name: "iso_args", CType: "struct iso_args", Unit: "mountargs"},
+			{Name: "kernel_sigset", CType: "struct kernel_sigset", Unit: "defs"},
+			{Name: "mmsghdr", CType: "struct mmsghdr", Unit: "defs"},
 		}
 		ts = append(ts, t)
 	}
@@ -311,9 +544,11 @@ func netbsdDoc(arch string) string {
 // NetBSD files (generated from NetBSD's headers), laid out with go/types
 // for this GOARCH as NetBSD's C compiler aligns. Versioned syscalls keep
 // their NetBSD names ("__fstat50", "__socket30"); the syscalls of NetBSD
-// 8-10 that x/sys lacks and the mount argument structs tmpfs_args,
-// ufs_args and ptyfs_args are hand-described in build/abigen/gen's
-// configuration, citing their NetBSD source files.
+// 8-10 that x/sys lacks, the mount argument structs tmpfs_args,
+// ufs_args, ptyfs_args and iso_args, the kernel's sigset_t
+// (kernel_sigset), struct mmsghdr and the constants x/sys lacks (SEEK_*, *_OK, CLOCK_*,
+// SIG_BLOCK, SCHED_*, P_*, WEXITED, TCSA*, ...) are hand-described in
+// build/abigen/gen's configuration, citing their NetBSD source files.
 //
 // Regenerate with: go run ./build/abigen -all
 package %[2]s

@@ -1,0 +1,212 @@
+package knet
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anykernel/anykernel/api"
+)
+
+// Conn is a connected stream socket of a Kernel as a net.Conn. Reads and
+// writes that would block wait in the Kernel's poller (see package doc),
+// so deadlines and Close interrupt them; Read, Write and Close may be
+// called from several goroutines at once.
+type Conn struct {
+	fd      *api.Fd
+	network string
+	laddr   net.Addr
+	raddr   net.Addr
+	rd, wd  deadline
+	rmu     sync.Mutex // one Read at a time, as net's conns do
+	wmu     sync.Mutex // one Write at a time: writes do not interleave
+	once    sync.Once
+	closing chan struct{}
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+// NewConn wraps a connected stream socket fd (its Kernel's: any backend)
+// as a net.Conn. It makes fd nonblocking; the Conn owns fd from now on.
+// network names the address family for LocalAddr and RemoteAddr ("tcp",
+// "tcp4", "tcp6", "unix").
+func NewConn(fd *api.Fd, network string) (*Conn, error) {
+	if fd == nil || fd.Num() < 0 {
+		return nil, &net.OpError{Op: "newconn", Net: network, Err: api.EBADF}
+	}
+	if err := fd.SetNonblock(true); err != nil {
+		return nil, &net.OpError{Op: "newconn", Net: network, Err: err}
+	}
+	return newConn(fd, network, nil), nil
+}
+
+// newConn wraps a nonblocking socket; raddr is the peer when known.
+func newConn(fd *api.Fd, network string, raddr net.Addr) *Conn {
+	c := &Conn{fd: fd, network: network, closing: make(chan struct{})}
+	if sa, err := fd.Getsockname(); err == nil {
+		c.laddr = toNetAddr(sa, network)
+	}
+	if raddr == nil {
+		if sa, err := fd.Getpeername(); err == nil {
+			raddr = toNetAddr(sa, network)
+		}
+	}
+	c.raddr = raddr
+	return c
+}
+
+// Fd returns the socket, for options this type does not wrap
+// (SetTCPNoDelay, SetKeepAlive, ...). It stays owned by c.
+func (c *Conn) Fd() *api.Fd { return c.fd }
+
+func (c *Conn) opErr(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return &net.OpError{Op: op, Net: c.network, Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+func (c *Conn) closed() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Read reads from the connection; it returns io.EOF once the peer has
+// closed its side, and an error that is a timeout (os.ErrDeadlineExceeded)
+// once the read deadline has passed.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for {
+		if c.closed() {
+			return 0, c.opErr("read", net.ErrClosed)
+		}
+		if c.rd.expired() {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		if len(b) == 0 {
+			return 0, nil
+		}
+		n, err := c.fd.Read(b)
+		switch {
+		case err == nil, err == io.EOF:
+			return n, err
+		case errors.Is(err, api.EAGAIN):
+			if err := wait(c.fd, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+				return 0, c.opErr("read", err)
+			}
+		case errors.Is(err, api.EINTR):
+		case errors.Is(err, api.EBADF) && c.closed():
+			return 0, c.opErr("read", net.ErrClosed)
+		default:
+			return 0, c.opErr("read", err)
+		}
+	}
+}
+
+// Write writes all of b unless an error (a closed peer, the deadline, a
+// Close) stops it; it returns how much was written.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	done := 0
+	for {
+		if c.closed() {
+			return done, c.opErr("write", net.ErrClosed)
+		}
+		if c.wd.expired() {
+			return done, c.opErr("write", os.ErrDeadlineExceeded)
+		}
+		if done == len(b) {
+			return done, nil
+		}
+		n, err := c.fd.Write(b[done:])
+		done += n
+		switch {
+		case err == nil, err == io.ErrShortWrite:
+		case errors.Is(err, api.EAGAIN):
+			if err := wait(c.fd, api.POLLOUT, &c.wd, c.closing, nil); err != nil {
+				return done, c.opErr("write", err)
+			}
+		case errors.Is(err, api.EINTR):
+		case errors.Is(err, api.EBADF) && c.closed():
+			return done, c.opErr("write", net.ErrClosed)
+		default:
+			return done, c.opErr("write", err)
+		}
+	}
+}
+
+// Close closes the connection; pending Reads and Writes return an error
+// matching net.ErrClosed. Closing again is an error, as in package net.
+func (c *Conn) Close() error {
+	first := false
+	c.once.Do(func() {
+		first = true
+		close(c.closing)
+	})
+	if !first {
+		return c.opErr("close", net.ErrClosed)
+	}
+	err := closeFd(c.fd)
+	return c.opErr("close", err)
+}
+
+// CloseRead shuts down the reading side (shutdown(SHUT_RD)).
+func (c *Conn) CloseRead() error {
+	if c.closed() {
+		return c.opErr("close", net.ErrClosed)
+	}
+	return c.opErr("close", c.fd.Shutdown(api.SHUT_RD))
+}
+
+// CloseWrite shuts down the writing side (shutdown(SHUT_WR)): the peer
+// reads io.EOF.
+func (c *Conn) CloseWrite() error {
+	if c.closed() {
+		return c.opErr("close", net.ErrClosed)
+	}
+	return c.opErr("close", c.fd.Shutdown(api.SHUT_WR))
+}
+
+// LocalAddr returns the local address (nil if the kernel did not say).
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if c.closed() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the read deadline; a zero t means none. Reads
+// waiting already see the new deadline at once.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.closed() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.rd.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline; a zero t means none.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.closed() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.wd.set(t)
+	return nil
+}

@@ -1,0 +1,26 @@
+// Package knet puts Go's net interfaces on top of any api.Kernel's
+// sockets: Listen returns a net.Listener and Dial a net.Conn whose bytes
+// travel through that kernel's network stack, so net/http, net/rpc,
+// crypto/tls and the rest of the ecosystem run unchanged on the host
+// kernel (the native backend), on a NetBSD rump kernel's TCP/IP stack
+// (backend/rump, local or remote), or on any other backend.
+//
+//	l, err := knet.Listen(k, "tcp", "10.0.0.1:80")
+//	go http.Serve(l, handler)
+//	client := &http.Client{Transport: &http.Transport{
+//		DialContext: (&knet.Dialer{Kernel: k2}).DialContext,
+//	}}
+//
+// Go's runtime netpoller watches only the host's descriptors, so knet
+// brings its own: sockets are nonblocking, and an operation that would
+// block parks its goroutine while one poller goroutine per Kernel waits
+// in that kernel's poll(2) for every parked descriptor, woken through a
+// pipe in the same kernel when the set changes. Deadlines are Go timers,
+// and a deadline change or a Close reaches a parked operation at once, as
+// net.Conn requires (errors then match os.ErrDeadlineExceeded and
+// net.ErrClosed). The poller ends a second after its last waiter.
+//
+// Addresses are numeric ("10.0.0.1:80", "[fd00::1]:80"), or "localhost":
+// a kernel other than the host's has no resolver, so names are not looked
+// up. Networks are "tcp", "tcp4", "tcp6" and "unix".
+package knet

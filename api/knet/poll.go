@@ -1,0 +1,358 @@
+package knet
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anykernel/anykernel/api"
+)
+
+// The poller: Go's runtime netpoller knows only the host's descriptors, so
+// each Kernel with waiters gets one goroutine of its own that polls (the
+// kernel's poll(2)) every descriptor a Read, Write, Accept or Dial is
+// waiting on, plus the read end of a wake pipe in the same kernel. Waiting
+// goroutines park on channels, not on kernel calls: deadlines are Go
+// timers, and a deadline change or a Close wakes them at once without a
+// call into the kernel. Writing one byte to the pipe interrupts the
+// poller's poll when the set changes (a new waiter, a descriptor that must
+// be let go). A kernel that cannot make a pipe (nor a socketpair) is
+// polled in short slices instead.
+//
+// The poller ends after a second without waiters, closing its pipe, so an
+// idle Kernel is not kept alive by this package.
+
+// pollSlice is the poll timeout of a poller without a wake pipe.
+const pollSlice = 20 // ms
+
+// pollIdle is how long a poller without waiters lives on.
+const pollIdle = 1000 // ms
+
+var wakeByte = []byte{0}
+
+// waiter is one goroutine waiting for events on one descriptor.
+type waiter struct {
+	fd     *api.Fd
+	events api.PollEvents
+	ready  chan struct{} // buffered: the poller never blocks on it
+}
+
+type poller struct {
+	k       *api.Kernel
+	mu      sync.Mutex
+	ws      []*waiter
+	wr, ww  *api.Fd // the wake pipe; nil without one
+	polling bool    // the loop is in Poll (or about to enter it)
+	woken   bool    // a byte is in the pipe
+	running bool
+	cur     []api.PollFd  // the set being polled, while polling
+	round   chan struct{} // closed when the current poll returns
+}
+
+// pollers holds the live poller of each Kernel; lock order: pollers, then
+// a poller's mu.
+var pollers struct {
+	sync.Mutex
+	m map[*api.Kernel]*poller
+}
+
+// register adds w to k's poller, starting one if needed, and returns it.
+func register(k *api.Kernel, w *waiter) *poller {
+	pollers.Lock()
+	p := pollers.m[k]
+	if p == nil {
+		if pollers.m == nil {
+			pollers.m = map[*api.Kernel]*poller{}
+		}
+		p = &poller{k: k}
+		p.wr, p.ww = wakePipe(k)
+		pollers.m[k] = p
+	}
+	p.mu.Lock()
+	pollers.Unlock()
+	p.ws = append(p.ws, w)
+	if !p.running {
+		p.running = true
+		go p.loop()
+	}
+	p.wakeLocked()
+	p.mu.Unlock()
+	return p
+}
+
+// wakePipe makes the poller's wake channel in k: a pipe, else a socket
+// pair; nil where k has neither.
+func wakePipe(k *api.Kernel) (r, w *api.Fd) {
+	if r, w, err := k.Pipe2(api.O_NONBLOCK | api.O_CLOEXEC); err == nil {
+		return r, w
+	}
+	if r, w, err := k.Socketpair(api.AF_UNIX, api.SOCK_STREAM, api.SOCK_NONBLOCK|api.SOCK_CLOEXEC, 0); err == nil {
+		return r, w
+	}
+	return nil, nil
+}
+
+// wakeLocked interrupts a poll in progress.
+func (p *poller) wakeLocked() {
+	if p.polling && !p.woken && p.ww != nil {
+		p.woken = true
+		p.ww.Write(wakeByte)
+	}
+}
+
+// closeFd closes fd and returns once the kernel has closed it: a
+// descriptor the poller is polling stays open (api.Fd defers the close)
+// until the poll returns, so the poll is interrupted and waited for. As
+// in package net, a listener's port is free when Close returns.
+func closeFd(fd *api.Fd) error {
+	err := fd.Close()
+	pollers.Lock()
+	p := pollers.m[fd.Kernel()]
+	pollers.Unlock()
+	if p == nil {
+		return err
+	}
+	p.mu.Lock()
+	var round chan struct{}
+	if p.polling {
+		for i := range p.cur {
+			// Only Fd: Poll writes Revents meanwhile.
+			if p.cur[i].Fd == fd {
+				round = p.round
+				p.wakeLocked()
+				break
+			}
+		}
+	}
+	p.mu.Unlock()
+	if round != nil {
+		select {
+		case <-round:
+		case <-time.After(5 * time.Second):
+			// Without a wake pipe (or with a stuck kernel) the poll
+			// may last: the close then completes when it returns.
+		}
+	}
+	return err
+}
+
+// remove drops w if it is still registered (it left before its
+// descriptor was ready: a deadline, a Close), and then wakes the poll, so
+// that the poller does not hold on to the descriptor.
+func (p *poller) remove(w *waiter) {
+	p.mu.Lock()
+	for i, x := range p.ws {
+		if x == w {
+			last := len(p.ws) - 1
+			p.ws[i] = p.ws[last]
+			p.ws[last] = nil
+			p.ws = p.ws[:last]
+			p.wakeLocked()
+			break
+		}
+	}
+	p.mu.Unlock()
+}
+
+func notify(w *waiter) {
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (p *poller) loop() {
+	var fds []api.PollFd
+	var who []*waiter
+	var drain [64]byte
+	idleFor := 0 // ms polled without waiters
+	for {
+		pollers.Lock()
+		p.mu.Lock()
+		if len(p.ws) == 0 && idleFor >= pollIdle {
+			// A second without waiters: end, and let k go.
+			p.running = false
+			delete(pollers.m, p.k)
+			p.mu.Unlock()
+			pollers.Unlock()
+			if p.wr != nil {
+				p.wr.Close()
+				p.ww.Close()
+			}
+			return
+		}
+		pollers.Unlock()
+		fds, who = fds[:0], who[:0]
+		if p.wr != nil {
+			fds = append(fds, api.PollFd{Fd: p.wr, Events: api.POLLIN})
+			who = append(who, nil)
+		}
+		kept := p.ws[:0]
+		for _, w := range p.ws {
+			if w.fd.Num() < 0 {
+				notify(w) // closed: its I/O call reports it
+				continue
+			}
+			kept = append(kept, w)
+			fds = append(fds, api.PollFd{Fd: w.fd, Events: w.events})
+			who = append(who, w)
+		}
+		clear(p.ws[len(kept):])
+		p.ws = kept
+		timeout := -1
+		switch {
+		case p.wr == nil:
+			timeout = pollSlice
+		case len(p.ws) == 0:
+			timeout = pollIdle
+		}
+		if len(p.ws) == 0 {
+			idleFor += timeout
+		} else {
+			idleFor = 0
+		}
+		p.polling = true
+		p.cur = fds
+		round := make(chan struct{})
+		p.round = round
+		p.mu.Unlock()
+
+		_, err := p.k.Poll(fds, timeout)
+
+		p.mu.Lock()
+		p.polling = false
+		p.cur = nil
+		close(round)
+		if err != nil {
+			// EINTR: again. EBADF: a descriptor was closed after the
+			// set was built; the next round drops it. Anything else:
+			// wake everyone, whose I/O call then meets the error.
+			if !errors.Is(err, api.EINTR) && !errors.Is(err, api.EBADF) {
+				for _, w := range p.ws {
+					notify(w)
+				}
+				p.ws = p.ws[:0]
+				p.mu.Unlock()
+				time.Sleep(pollSlice * time.Millisecond)
+				continue
+			}
+			p.mu.Unlock()
+			continue
+		}
+		for i := range fds {
+			if fds[i].Revents == 0 {
+				continue
+			}
+			if w := who[i]; w != nil {
+				notify(w)
+				for j, x := range p.ws {
+					if x == w {
+						last := len(p.ws) - 1
+						p.ws[j] = p.ws[last]
+						p.ws[last] = nil
+						p.ws = p.ws[:last]
+						break
+					}
+				}
+				continue
+			}
+			for {
+				if n, err := p.wr.Read(drain[:]); err != nil || n < len(drain) {
+					break
+				}
+			}
+			p.woken = false
+			idleFor = 0
+		}
+		clear(who)
+		p.mu.Unlock()
+	}
+}
+
+// deadline is one direction's deadline: changing it wakes the goroutines
+// waiting under the old one, which then look again.
+type deadline struct {
+	mu      sync.Mutex
+	t       time.Time
+	changed chan struct{} // made on demand, closed when t changes
+}
+
+func (d *deadline) get() (time.Time, <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.changed == nil {
+		d.changed = make(chan struct{})
+	}
+	return d.t, d.changed
+}
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	d.t = t
+	if d.changed != nil {
+		close(d.changed)
+		d.changed = nil
+	}
+	d.mu.Unlock()
+}
+
+// expired reports whether the deadline has passed (no call into the
+// kernel: a timed-out operation fails even when it could proceed, as in
+// package net).
+func (d *deadline) expired() bool {
+	d.mu.Lock()
+	t := d.t
+	d.mu.Unlock()
+	return !t.IsZero() && !time.Now().Before(t)
+}
+
+// errDone reports that wait's done channel was closed.
+var errDone = errors.New("knet: wait abandoned")
+
+// wait parks until fd may be ready for events, d passes (an error that
+// is os.ErrDeadlineExceeded), closing is closed (net.ErrClosed) or done
+// is closed (errDone). A nil return means "try the call again", not a
+// promise that it will not say EAGAIN.
+func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan struct{}) error {
+	w := &waiter{fd: fd, events: events, ready: make(chan struct{}, 1)}
+	for {
+		var t time.Time
+		var changed <-chan struct{}
+		if d != nil {
+			t, changed = d.get()
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !t.IsZero() {
+			left := time.Until(t)
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			timer = time.NewTimer(left)
+			fire = timer.C
+		}
+		p := register(fd.Kernel(), w)
+		var err error
+		again := false
+		select {
+		case <-w.ready:
+		case <-fire:
+			err = os.ErrDeadlineExceeded
+		case <-changed:
+			again = true
+		case <-closing:
+			err = net.ErrClosed
+		case <-done:
+			err = errDone
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		p.remove(w)
+		if !again {
+			return err
+		}
+	}
+}
