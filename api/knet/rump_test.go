@@ -109,7 +109,9 @@ func setupTwo() {
 		return
 	}
 	sock := filepath.Join(two.dir, "server.sock")
-	srv := exec.Command(filepath.Join(prefix, "bin", "rump_server"),
+	// -s: stay in the foreground, so that killing srv ends the server
+	// (by default rump_server daemonizes and would outlive the test).
+	srv := exec.Command(filepath.Join(prefix, "bin", "rump_server"), "-s",
 		"-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_local", "-lrumpnet_netinet",
 		"-lrumpnet_netinet6", "-lrumpnet_shmif", "unix://"+sock)
 	srv.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(prefix, "lib"))
