@@ -38,7 +38,7 @@ func init() {
 // child.
 func ptraceAllowed(t T, e *Env) {
 	t.Helper()
-	miscNeedHost(t, e)
+	procNeedHost(t, e)
 	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
 	if err != nil {
 		return // no Yama: classic rules, a same-uid child is fine
@@ -73,7 +73,7 @@ func ptraceChild(t T, e *Env) (*api.Tracer, int) {
 	// the end of execve gets the legacy exec SIGTRAP first.
 	stat := "/proc/" + strconv.Itoa(p.Pid) + "/stat"
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if f, err := miscStatFields(stat); err == nil && f[2] == "sleep" && f[3] == "S" {
+		if f, err := procStatFields(stat); err == nil && f[2] == "sleep" && f[3] == "S" {
 			break
 		}
 	}

@@ -511,14 +511,14 @@ func testSetctty(t T, e *Env) {
 	}
 	Want(t, s.Setctty(false), api.EPERM, "TIOCSCTTY from outside a session leader")
 	Want(t, termNotTTY(t, e).Setctty(false), api.ENOTTY, "TIOCSCTTY on a file")
-	miscRunChild(t, e, "ctty")
+	procRunChild(t, e, "ctty")
 }
 
 // testCttyChild runs a re-exec child that becomes a session leader, takes
 // a pseudo-terminal as its controlling terminal and uses it: TIOCSCTTY,
 // TIOCGSID, TIOCGPGRP, TIOCSPGRP, TIOCNOTTY.
 func testCttyChild(t T, e *Env) {
-	miscRunChild(t, e, "ctty")
+	procRunChild(t, e, "ctty")
 }
 
 func miscChildCtty(k *api.Kernel) error {
@@ -542,7 +542,7 @@ func miscChildCtty(k *api.Kernel) error {
 	if err := s.Stat(&st); err != nil {
 		return err
 	}
-	if f, err := miscStatFields("/proc/self/stat"); err != nil {
+	if f, err := procStatFields("/proc/self/stat"); err != nil {
 		return err
 	} else if f[7] != strconv.FormatUint(st.Rdev, 10) {
 		return errors.New("tty_nr " + f[7] + " after TIOCSCTTY, want " + strconv.FormatUint(st.Rdev, 10))
@@ -568,7 +568,7 @@ func miscChildCtty(k *api.Kernel) error {
 	if err := s.Notty(); err != nil {
 		return err
 	}
-	if f, err := miscStatFields("/proc/self/stat"); err != nil {
+	if f, err := procStatFields("/proc/self/stat"); err != nil {
 		return err
 	} else if f[7] != "0" {
 		return errors.New("tty_nr " + f[7] + " after TIOCNOTTY, want 0")

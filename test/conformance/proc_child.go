@@ -35,6 +35,7 @@ const procChildEnv = "ANYKERNEL_CONFORMANCE_CHILD"
 // procChildren are the functions a re-exec child can run, by name. They
 // run before main, in a fresh process, with the host kernel.
 var procChildren = map[string]func(k *api.Kernel) error{
+	"ctty":       miscChildCtty, // misc_term.go: a session leader with a controlling terminal
 	"setuid":     procChildSetuid,
 	"setgid":     procChildSetgid,
 	"setreuid":   procChildSetreuid,

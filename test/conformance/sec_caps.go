@@ -61,7 +61,7 @@ func testCapget(t T, e *Env) {
 	NoSys(t, err)
 	Want(t, err, api.EINVAL, "negative thread id")
 	secNeedHost(t, e)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		c, err := k.Capget(0)
 		if err != nil {
 			return err
@@ -114,7 +114,7 @@ func testCapset(t T, e *Env) {
 	path := CreateFile(t, e, "owned", nil)
 	before, err := secStatusHex("/proc/self/status", "CapEff")
 	OK(t, err)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		c, err := k.Capget(0)
 		if err != nil {
 			return err
@@ -227,7 +227,7 @@ func testCapbsetRead(t T, e *Env) {
 	_, err = k.CapbsetRead(63)
 	Want(t, err, api.EINVAL, "a capability the kernel does not have")
 	secNeedHost(t, e)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		var set api.CapSet
 		for _, c := range caps.Known() {
 			in, err := k.CapbsetRead(c)
@@ -251,7 +251,7 @@ func testCapbsetDrop(t T, e *Env) {
 	Want(t, k.CapbsetDropThread(99), api.EINVAL, "capability 99")
 	main, err := secStatusHex("/proc/self/status", "CapBnd")
 	OK(t, err)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		in, err := k.CapbsetRead(api.CAP_MKNOD)
 		if err != nil {
 			return err
@@ -272,7 +272,7 @@ func testCapbsetDrop(t T, e *Env) {
 		return k.CapbsetDropThread(api.CAP_MKNOD)
 	})
 	// caps.DropThread: every set at once.
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		gone := api.CapSetOf(api.CAP_CHOWN, api.CAP_NET_BIND_SERVICE)
 		if err := secInheritable(k, false, api.CAP_NET_BIND_SERVICE); err != nil {
 			return err
@@ -374,7 +374,7 @@ func testCapAmbientRaise(t T, e *Env) {
 	secNeedHost(t, e)
 	_, err := k.CapAmbientIsSet(-3)
 	Want(t, err, api.EINVAL, "capability -3")
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		err := k.CapAmbientRaiseThread(api.CAP_NET_BIND_SERVICE)
 		if err := secWantErrno("raise without the inheritable bit", err, api.EPERM); err != nil {
 			return err
@@ -466,7 +466,7 @@ func secChildAmbient(k *api.Kernel) error {
 func testCapAmbientClearAll(t T, e *Env) {
 	k := e.K
 	secNeedHost(t, e)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		if err := secInheritable(k, false, api.CAP_NET_BIND_SERVICE, api.CAP_NET_RAW); err != nil {
 			return err
 		}
@@ -492,7 +492,7 @@ func testGetSecurebits(t T, e *Env) {
 	k := e.K
 	var bits api.Securebits
 	var err error
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		bits, err = k.GetSecurebits()
 		return err
 	})
@@ -529,7 +529,7 @@ func testSetSecurebits(t T, e *Env) {
 	before, err := k.GetSecurebits()
 	NoSys(t, err)
 	OK(t, err)
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		if err := k.SetSecurebitsThread(api.SECBIT_KEEP_CAPS); err != nil {
 			return err
 		}
@@ -555,7 +555,7 @@ func testSetSecurebits(t T, e *Env) {
 		// Without CAP_SETPCAP in the effective set, securebits are fixed.
 		return secWantErrno("set securebits without CAP_SETPCAP", k.SetSecurebitsThread(0), api.EPERM)
 	})
-	secLocked(t, func() error {
+	procLocked(t, func() error {
 		if err := k.SetSecurebitsThread(api.SECBIT_NO_CAP_AMBIENT_RAISE | api.SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED); err != nil {
 			return err
 		}

@@ -177,32 +177,6 @@ func secRunChild(t T, e *Env, name string, env ...string) {
 	secStart(t, e, name, env).ok(t)
 }
 
-// secLocked runs f on a goroutine locked to a fresh OS thread that is
-// discarded afterwards (the goroutine exits locked), so that per-thread
-// state f changes (capabilities, securebits, filters) cannot leak.
-func secLocked(t T, f func() error) {
-	t.Helper()
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: Go ends the thread when we return
-		defer func() {
-			if r := recover(); r != nil {
-				ch <- fmt.Errorf("panic: %v", r)
-			}
-		}()
-		ch <- f()
-	}()
-	select {
-	case err := <-ch:
-		if err != nil {
-			NoSys(t, err)
-			t.Fatalf("%v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("locked-thread check did not finish within 5s")
-	}
-}
-
 // secStatus returns the fields after "key:" in a /proc status file.
 func secStatus(path, key string) (string, error) {
 	b, err := os.ReadFile(path)
