@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io/fs"
 	"iter"
 	"slices"
 	"strings"
@@ -245,4 +246,24 @@ func (k *Kernel) ReadDir(path string) ([]Dirent, error) {
 	}
 	defer f.Close()
 	return f.ReadDir()
+}
+
+// FileMode returns the type bits of fs.FileMode for a directory entry's
+// type; DT_REG and DT_UNKNOWN give 0.
+func (t DirentType) FileMode() fs.FileMode {
+	switch t {
+	case DT_DIR:
+		return fs.ModeDir
+	case DT_LNK:
+		return fs.ModeSymlink
+	case DT_FIFO:
+		return fs.ModeNamedPipe
+	case DT_SOCK:
+		return fs.ModeSocket
+	case DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case DT_BLK:
+		return fs.ModeDevice
+	}
+	return 0
 }

@@ -93,7 +93,7 @@ func walkDir(k *api.Kernel, d *Entry, fn fs.WalkDirFunc) error {
 	}
 	for _, de := range ents {
 		c := &Entry{k: k, path: path.Join(d.path, de.Name), name: de.Name, depth: d.depth + 1}
-		c.typ = direntMode(de.Type)
+		c.typ = de.Type.FileMode()
 		if de.Type == api.DT_UNKNOWN {
 			// The file system does not say: ask, as os.ReadDir does.
 			var st api.Stat
@@ -139,25 +139,6 @@ func Walk(k *api.Kernel, root string) iter.Seq2[*Entry, error] {
 			return nil
 		})
 	}
-}
-
-// direntMode converts a directory entry's type to fs.FileMode type bits.
-func direntMode(t api.DirentType) fs.FileMode {
-	switch t {
-	case api.DT_DIR:
-		return fs.ModeDir
-	case api.DT_LNK:
-		return fs.ModeSymlink
-	case api.DT_FIFO:
-		return fs.ModeNamedPipe
-	case api.DT_SOCK:
-		return fs.ModeSocket
-	case api.DT_CHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case api.DT_BLK:
-		return fs.ModeDevice
-	}
-	return 0
 }
 
 // FileInfo is a file's status as fs.FileInfo; Sys returns the *api.Stat.

@@ -167,7 +167,7 @@ func readEntries(k *api.Kernel, fd *api.Fd, dir string) ([]fs.DirEntry, error) {
 	des, err := fd.ReadDir()
 	out := make([]fs.DirEntry, 0, len(des))
 	for _, de := range des {
-		e := &DirEntry{k: k, dir: dir, name: de.Name, typ: direntType(de.Type), known: de.Type != api.DT_UNKNOWN}
+		e := &DirEntry{k: k, dir: dir, name: de.Name, typ: de.Type.FileMode(), known: de.Type != api.DT_UNKNOWN}
 		if !e.known {
 			// The file system does not keep types in its entries: ask.
 			if _, ierr := e.Info(); ierr != nil {
@@ -369,24 +369,6 @@ func (e *DirEntry) Info() (fs.FileInfo, error) {
 
 // String formats the entry as fs.FormatDirEntry does.
 func (e *DirEntry) String() string { return fs.FormatDirEntry(e) }
-
-func direntType(t api.DirentType) fs.FileMode {
-	switch t {
-	case api.DT_DIR:
-		return fs.ModeDir
-	case api.DT_LNK:
-		return fs.ModeSymlink
-	case api.DT_FIFO:
-		return fs.ModeNamedPipe
-	case api.DT_SOCK:
-		return fs.ModeSocket
-	case api.DT_CHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case api.DT_BLK:
-		return fs.ModeDevice
-	}
-	return 0
-}
 
 // FileInfo is a file's information; Sys returns its *api.Stat.
 type FileInfo struct {
