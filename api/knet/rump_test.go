@@ -63,15 +63,14 @@ var two struct {
 	skip          string
 	local, remote *api.Kernel
 	dir           string
-	srv           *exec.Cmd
+	srv           *rump.Server
 }
 
 // TestMain stops the rump_server and removes the bus file.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if two.srv != nil {
-		two.srv.Process.Kill()
-		two.srv.Wait()
+		two.srv.Close()
 	}
 	if two.dir != "" {
 		os.RemoveAll(two.dir)
@@ -108,29 +107,14 @@ func setupTwo() {
 		two.err = err
 		return
 	}
-	sock := filepath.Join(two.dir, "server.sock")
-	// -s: stay in the foreground, so that killing srv ends the server
-	// (by default rump_server daemonizes and would outlive the test).
-	srv := exec.Command(filepath.Join(prefix, "bin", "rump_server"), "-s",
-		"-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_local", "-lrumpnet_netinet",
-		"-lrumpnet_netinet6", "-lrumpnet_shmif", "unix://"+sock)
-	srv.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(prefix, "lib"))
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		two.err = fmt.Errorf("rump_server: %w", err)
+	srv, err := rump.StartServer("unix://"+filepath.Join(two.dir, "server.sock"),
+		rump.Options{Components: rumpComponents}, 0)
+	if err != nil {
+		two.err = err
 		return
 	}
 	two.srv = srv
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			two.err = errors.New("rump_server did not create its socket")
-			return
-		}
-	}
-	if two.remote, err = rump.Dial("unix://" + sock); err != nil {
+	if two.remote, err = rump.Dial(srv.URL); err != nil {
 		two.err = err
 		return
 	}

@@ -5,7 +5,6 @@ package rump
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,39 +13,42 @@ import (
 	"github.com/anykernel/anykernel/api"
 )
 
-// startServer runs $RUMP_PREFIX/bin/rump_server in the foreground on a
-// Unix socket in a temporary directory and returns its URL.
-func startServer(t *testing.T) (string, *exec.Cmd) {
+// startServer runs rump_server on a Unix socket in a temporary directory.
+func startServer(t *testing.T) *Server {
 	t.Helper()
-	prefix := os.Getenv("RUMP_PREFIX")
-	if prefix == "" {
+	if os.Getenv("RUMP_PREFIX") == "" {
 		t.Skip("RUMP_PREFIX unset: " + Unavailable)
 	}
-	srv := filepath.Join(prefix, "bin", "rump_server")
-	if _, err := os.Stat(srv); err != nil {
-		t.Skipf("no rump_server: %v", err)
-	}
-	sock := filepath.Join(t.TempDir(), "rump.sock")
-	cmd := exec.Command(srv, "-s", "-lrumpvfs", "-lrumpfs_tmpfs", "unix://"+sock)
-	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(prefix, "lib"))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	srv, err := StartServer("unix://"+filepath.Join(t.TempDir(), "rump.sock"),
+		Options{Components: []string{"vfs", "fs.tmpfs"}}, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if _, err := os.Stat(sock); err == nil {
-			break
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestStartServerErrors(t *testing.T) {
+	for _, url := range []string{"", "nourl", "udp://x", "unix://", "unix:///a\x00b"} {
+		if _, err := StartServer(url, Options{Prefix: "/nonexistent"}, 0); err == nil || !strings.Contains(err.Error(), "want unix") {
+			t.Errorf("StartServer(%q): %v", url, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("rump_server did not create its socket")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	return "unix://" + sock, cmd
+	if _, err := StartServer("unix:///tmp/x.sock", Options{Prefix: "/nonexistent"}, 0); err == nil || !strings.Contains(err.Error(), "buildrump.sh") {
+		t.Errorf("StartServer without rump_server: %v", err)
+	}
+	if os.Getenv("RUMP_PREFIX") == "" {
+		return
+	}
+	if _, err := StartServer("unix:///tmp/x.sock", Options{Components: []string{"bogus"}}, 0); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("StartServer with a bad component: %v", err)
+	}
+	// A server that cannot bind exits; StartServer says so instead of
+	// waiting out its timeout.
+	_, err := StartServer("unix:///nonexistent-dir/x.sock", Options{Components: []string{"vfs"}}, 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
+		t.Errorf("StartServer on an unbindable socket: %v", err)
+	}
 }
 
 // TestRemote drives a rump_server through librumpclient: its own process,
@@ -55,7 +57,8 @@ func startServer(t *testing.T) (string, *exec.Cmd) {
 // process, so this is the package's only remote test.
 func TestRemote(t *testing.T) {
 	kernel(t) // the local kernel coexists with the remote one
-	url, srv := startServer(t)
+	srv := startServer(t)
+	url := srv.URL
 	k, err := Dial(url)
 	if err != nil && strings.Contains(err.Error(), "one connection per process") {
 		t.Skipf("a previous run used this process's connection: %v", err)
@@ -114,8 +117,9 @@ func TestRemote(t *testing.T) {
 	}
 
 	// The server dies: calls fail, the program lives.
-	srv.Process.Kill()
-	srv.Wait()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := k.Open("/r/file", api.O_RDONLY, 0)
