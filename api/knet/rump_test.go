@@ -24,6 +24,7 @@ import (
 	"github.com/anykernel/anykernel/api/rtnl"
 	"github.com/anykernel/anykernel/backend/native"
 	"github.com/anykernel/anykernel/backend/rump"
+	"github.com/anykernel/anykernel/backend/rump/rumpserver"
 )
 
 // Networking inside rump kernels: the local one in this process (one per
@@ -63,7 +64,7 @@ var two struct {
 	skip          string
 	local, remote *api.Kernel
 	dir           string
-	srv           *rump.Server
+	srv           *rumpserver.Server
 }
 
 // TestMain stops the rump_server and removes the bus file.
@@ -107,7 +108,7 @@ func setupTwo() {
 		two.err = err
 		return
 	}
-	srv, err := rump.StartServer("unix://"+filepath.Join(two.dir, "server.sock"),
+	srv, err := rumpserver.Start("unix://"+filepath.Join(two.dir, "server.sock"),
 		rump.Options{Components: rumpComponents}, 0)
 	if err != nil {
 		two.err = err

@@ -25,7 +25,7 @@
 // goroutine's calls always run in its Kernel's process. Register and
 // Remove expose host files through etfs, and the Mount* helpers mount
 // NetBSD file systems with their typed argument structs. Dial reaches a
-// rump_server; StartServer runs one and returns once it accepts
+// rump_server; rumpserver.Start runs one and returns once it accepts
 // connections.
 //
 // Without the tags this package holds only the types and helpers that need

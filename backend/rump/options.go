@@ -154,9 +154,10 @@ func (o *Options) prefix() string {
 	return os.Getenv("RUMP_PREFIX")
 }
 
-// libraries expands components into the shared libraries to load, each
-// after what it needs, librump.so first.
-func libraries(components []string) ([]string, error) {
+// Libraries expands components into the shared libraries New loads, each
+// after what it needs, librump.so first (nil means DefaultComponents). A
+// rump_server takes the same list as -l flags.
+func Libraries(components []string) ([]string, error) {
 	if len(components) == 0 {
 		components = DefaultComponents
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestLibraries(t *testing.T) {
-	libs, err := libraries([]string{"fs.ffs", "net.netinet"})
+	libs, err := Libraries([]string{"fs.ffs", "net.netinet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,11 +23,11 @@ func TestLibraries(t *testing.T) {
 		t.Errorf("libraries = %v, want %v", libs, want)
 	}
 	for _, bad := range []string{"bogus", "fs", "fs.a/b"} {
-		if _, err := libraries([]string{bad}); err == nil {
+		if _, err := Libraries([]string{bad}); err == nil {
 			t.Errorf("component %q: no error", bad)
 		}
 	}
-	if libs, _ := libraries(nil); len(libs) < 2 || libs[0] != "librump.so" {
+	if libs, _ := Libraries(nil); len(libs) < 2 || libs[0] != "librump.so" {
 		t.Errorf("default components: %v", libs)
 	}
 }

@@ -203,7 +203,7 @@ func New(opts Options) (*api.Kernel, error) {
 	if table == nil {
 		return nil, fmt.Errorf("rump: no NetBSD ABI table for %s", runtime.GOARCH)
 	}
-	libs, err := libraries(opts.Components)
+	libs, err := Libraries(opts.Components)
 	if err != nil {
 		return nil, err
 	}

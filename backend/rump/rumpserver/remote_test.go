@@ -1,6 +1,6 @@
 //go:build rump && cgo
 
-package rump
+package rumpserver
 
 import (
 	"errors"
@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/anykernel/anykernel/api"
+	"github.com/anykernel/anykernel/backend/rump"
 )
 
 // startServer runs rump_server on a Unix socket in a temporary directory.
 func startServer(t *testing.T) *Server {
 	t.Helper()
 	if os.Getenv("RUMP_PREFIX") == "" {
-		t.Skip("RUMP_PREFIX unset: " + Unavailable)
+		t.Skip("RUMP_PREFIX unset: " + rump.Unavailable)
 	}
-	srv, err := StartServer("unix://"+filepath.Join(t.TempDir(), "rump.sock"),
-		Options{Components: []string{"vfs", "fs.tmpfs"}}, 0)
+	srv, err := Start("unix://"+filepath.Join(t.TempDir(), "rump.sock"),
+		rump.Options{Components: []string{"vfs", "fs.tmpfs"}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,45 +29,34 @@ func startServer(t *testing.T) *Server {
 	return srv
 }
 
-func TestStartServerErrors(t *testing.T) {
-	for _, url := range []string{"", "nourl", "udp://x", "unix://", "unix:///a\x00b"} {
-		if _, err := StartServer(url, Options{Prefix: "/nonexistent"}, 0); err == nil || !strings.Contains(err.Error(), "want unix") {
-			t.Errorf("StartServer(%q): %v", url, err)
-		}
+// localKernel boots the rump kernel in this process.
+func localKernel(t *testing.T) *api.Kernel {
+	k, err := rump.New(rump.Options{Components: []string{"vfs", "fs.tmpfs"}})
+	if err != nil && strings.Contains(err.Error(), "buildrump.sh") {
+		t.Skip(err)
 	}
-	if _, err := StartServer("unix:///tmp/x.sock", Options{Prefix: "/nonexistent"}, 0); err == nil || !strings.Contains(err.Error(), "buildrump.sh") {
-		t.Errorf("StartServer without rump_server: %v", err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if os.Getenv("RUMP_PREFIX") == "" {
-		return
-	}
-	if _, err := StartServer("unix:///tmp/x.sock", Options{Components: []string{"bogus"}}, 0); err == nil || !strings.Contains(err.Error(), "bogus") {
-		t.Errorf("StartServer with a bad component: %v", err)
-	}
-	// A server that cannot bind exits; StartServer says so instead of
-	// waiting out its timeout.
-	_, err := StartServer("unix:///nonexistent-dir/x.sock", Options{Components: []string{"vfs"}}, 5*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
-		t.Errorf("StartServer on an unbindable socket: %v", err)
-	}
+	return k
 }
 
 // TestRemote drives a rump_server through librumpclient: its own process,
 // file systems mounted and used through syscalls, and a clean error, not a
 // crash, once the server is gone. librumpclient allows one connection per
-// process, so this is the package's only remote test.
+// process, so this is the package's only test that dials.
 func TestRemote(t *testing.T) {
-	kernel(t) // the local kernel coexists with the remote one
+	local := localKernel(t) // the local kernel coexists with the remote one
 	srv := startServer(t)
 	url := srv.URL
-	k, err := Dial(url)
+	k, err := rump.Dial(url)
 	if err != nil && strings.Contains(err.Error(), "one connection per process") {
 		t.Skipf("a previous run used this process's connection: %v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Name() != "rump-remote" || !k.Backend().(*Backend).Remote() {
+	if k.Name() != "rump-remote" || !k.Backend().(*rump.Backend).Remote() {
 		t.Errorf("remote kernel named %s", k.Name())
 	}
 	if pid := k.Getpid(); pid <= 0 {
@@ -75,7 +65,7 @@ func TestRemote(t *testing.T) {
 	if err := k.Mkdir("/r", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := MountTmpfs(k, "/r", 0, TmpfsArgs{}); err != nil {
+	if err := rump.MountTmpfs(k, "/r", 0, rump.TmpfsArgs{}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := k.Open("/r/file", api.O_RDWR|api.O_CREAT, 0o600)
@@ -98,21 +88,20 @@ func TestRemote(t *testing.T) {
 		t.Errorf("remote fstat: %+v %v", st, err)
 	}
 	// The local kernel does not see the remote file system.
-	local := kernel(t)
 	if err := local.Stat("/r/file", &st); !errors.Is(err, api.ENOENT) {
 		t.Errorf("local kernel sees the remote file: %v", err)
 	}
 
-	if k2, err := Dial(url); err != nil || k2 != k {
+	if k2, err := rump.Dial(url); err != nil || k2 != k {
 		t.Errorf("second Dial of the same URL: %v", err)
 	}
-	if _, err := Dial("unix:///elsewhere"); err == nil {
+	if _, err := rump.Dial("unix:///elsewhere"); err == nil {
 		t.Error("Dial of a second server: no error")
 	}
-	if _, err := Dial("nourl"); !errors.Is(err, api.EINVAL) {
+	if _, err := rump.Dial("nourl"); !errors.Is(err, api.EINVAL) {
 		t.Errorf("Dial without a scheme: %v", err)
 	}
-	if _, err := Rfork(k, RFCFDG); !errors.Is(err, api.ENOTSUP) {
+	if _, err := rump.Rfork(k, rump.RFCFDG); !errors.Is(err, api.ENOTSUP) {
 		t.Errorf("Rfork of a remote kernel: %v", err)
 	}
 

@@ -1,4 +1,9 @@
-package rump
+// Package rumpserver runs a NetBSD rump kernel in its own process, a
+// rump_server from buildrump.sh, for rump.Dial to reach. A crash of that
+// kernel cannot take the Go program down, and several programs can share
+// it. It is a package of its own so that programs that link only the rump
+// kernel (examples/rump/nohost) do not link os/exec and net.
+package rumpserver
 
 import (
 	"bytes"
@@ -11,12 +16,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/anykernel/anykernel/backend/rump"
 )
 
-// Server is a rump_server process started by StartServer, for Dial to
+// Server is a rump_server process started by Start, for rump.Dial to
 // reach.
 type Server struct {
-	// URL is the address the server listens on, as Dial takes it.
+	// URL is the address the server listens on, as rump.Dial takes it.
 	URL string
 
 	cmd    *exec.Cmd
@@ -26,29 +33,32 @@ type Server struct {
 	stderr *tailBuffer // the end of what the server printed
 }
 
-// StartServer runs Prefix/bin/rump_server (Options.Prefix, else
-// $RUMP_PREFIX) in the foreground with opts.Components, listening on url
+// Start runs Prefix/bin/rump_server (Options.Prefix, else $RUMP_PREFIX)
+// in the foreground with opts.Components, listening on url
 // ("unix:///path" or "tcp://host:port"), and returns once the server
-// accepts connections, so that Dial(url) cannot race its start. The socket
+// accepts connections, so that rump.Dial(url) cannot race its start. The socket
 // file of a unix:// URL appears when the server binds, before it listens:
 // waiting for the file is not enough. Close stops the server.
 //
 // Only Components and Prefix of opts are used; timeout bounds the wait (0
 // means 10 seconds).
-func StartServer(url string, opts Options, timeout time.Duration) (*Server, error) {
+func Start(url string, opts rump.Options, timeout time.Duration) (*Server, error) {
 	network, addr, ok := strings.Cut(url, "://")
 	if !ok || addr == "" || strings.IndexByte(url, 0) >= 0 || (network != "unix" && network != "tcp") {
-		return nil, fmt.Errorf("rump: server url %q: want unix:///path or tcp://host:port", url)
+		return nil, fmt.Errorf("rumpserver: url %q: want unix:///path or tcp://host:port", url)
 	}
-	prefix := opts.prefix()
+	prefix := opts.Prefix
 	if prefix == "" {
-		return nil, errors.New("rump: StartServer: " + Unavailable)
+		prefix = os.Getenv("RUMP_PREFIX")
+	}
+	if prefix == "" {
+		return nil, errors.New("rumpserver: " + rump.Unavailable)
 	}
 	bin := filepath.Join(prefix, "bin", "rump_server")
 	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("rump: StartServer: %w (%s)", err, Unavailable)
+		return nil, fmt.Errorf("rumpserver: %w (%s)", err, rump.Unavailable)
 	}
-	libs, err := libraries(opts.Components)
+	libs, err := rump.Libraries(opts.Components)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +75,7 @@ func StartServer(url string, opts Options, timeout time.Duration) (*Server, erro
 	s.cmd.Stdout = s.stderr
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("rump: rump_server: %w", err)
+		return nil, fmt.Errorf("rumpserver: rump_server: %w", err)
 	}
 	go func() {
 		err := s.cmd.Wait()
@@ -86,12 +96,12 @@ func StartServer(url string, opts Options, timeout time.Duration) (*Server, erro
 		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("rump: rump_server exited before listening on %s: %v: %s", url, s.exitErr(), s.stderr)
+			return nil, fmt.Errorf("rumpserver: rump_server exited before listening on %s: %v: %s", url, s.exitErr(), s.stderr)
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.Close()
-			return nil, fmt.Errorf("rump: rump_server not listening on %s after %v: %w: %s", url, timeout, err, s.stderr)
+			return nil, fmt.Errorf("rumpserver: rump_server not listening on %s after %v: %w: %s", url, timeout, err, s.stderr)
 		}
 	}
 }
@@ -111,7 +121,7 @@ func (s *Server) Close() error {
 	default:
 	}
 	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("rump: stop rump_server: %w", err)
+		return fmt.Errorf("rumpserver: stop rump_server: %w", err)
 	}
 	<-s.done
 	return nil
