@@ -223,7 +223,15 @@ var (
 // Raw syscall: getpid never blocks, and the scheduler hand-off would cost
 // more than the call. It does not allocate.
 func (k *Kernel) Getpid() int {
-	r, e := k.rawSyscall(sysGetpid, 0, 0, 0, 0, 0, 0)
+	// The backend directly, not through rawSyscall: after a trap the
+	// CPU's return predictions are gone, so every call level between
+	// the caller and the trap costs a mispredicted return, a tenth of
+	// getpid's price; this keeps Getpid as shallow as x/sys/unix's.
+	nr := k.nr[sysGetpid]
+	if nr >= padMark {
+		return k.getID(sysGetpid)
+	}
+	r, _, e := k.b.RawSyscall(nr, 0, 0, 0, 0, 0, 0)
 	if e != 0 {
 		return -1
 	}
