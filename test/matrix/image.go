@@ -145,7 +145,9 @@ func runImage(col *column, ib *imageBackend, families string, verbose bool) erro
 		o.Log = os.Stderr
 	}
 	r, err := ib.boot(context.Background(), o)
-	if r != nil && r.Outcome == runner.Hung {
+	if r != nil && r.Retried {
+		retried = " after one hung boot" // runner.XenBatch booted once more
+	} else if r != nil && r.Outcome == runner.Hung {
 		// Xen nested in QEMU's emulation has hung at boot, rarely and
 		// without a trace (dom0 idle, no guest output): one more boot
 		// tells that apart from a guest that really hangs, and the note

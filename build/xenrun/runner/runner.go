@@ -58,6 +58,9 @@ type Result struct {
 	// FirstLine is, on Xen, the time from xl create to the first line of
 	// guest console output (0 when there was none).
 	FirstLine time.Duration
+	// Retried says that the first Xen boot for this guest hung without a
+	// byte of output from it, and this is the result of a second boot.
+	Retried bool
 }
 
 // Err describes a run that did not exit with status 0, or nil.

@@ -309,16 +309,56 @@ func Xen(ctx context.Context, o Options) (*Result, error) {
 // which saves the ~10s that Xen and dom0 take to start. The guests' time
 // limits apply to each guest; the whole run is limited by their sum plus
 // the start-up. Console and Log of the first Options are used for all.
+//
+// Xen nested in QEMU's emulation has, rarely, hung at boot without a
+// trace: dom0 idle, no guest created or a guest that never printed. Such
+// guests are booted once more, in a second batch, and their Results say
+// Retried; a guest that printed anything before hanging is not retried.
 func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
+	rs, silent, err := xenBatchOnce(ctx, opts)
+	if len(silent) == 0 || ctx.Err() != nil {
+		return rs, err
+	}
+	again := make([]Options, len(silent))
+	names := make([]string, len(silent))
+	for j, i := range silent {
+		again[j] = opts[i]
+		names[j] = fmt.Sprintf("g%02d", i)
+	}
+	again[0].Console, again[0].Log = opts[0].Console, opts[0].Log
+	log := opts[0].Log
+	if log == nil || log == io.Discard {
+		log = os.Stderr
+	}
+	fmt.Fprintf(log, "xenrun: %s hung without output (Xen under QEMU); booting Xen once more for them\n", strings.Join(names, ", "))
+	rs2, _, err2 := xenBatchOnce(ctx, again)
+	for j, i := range silent {
+		if j < len(rs2) && rs2[j] != nil {
+			rs[i] = rs2[j]
+			rs[i].Retried = true
+		}
+	}
+	if err2 != nil {
+		return rs, err2
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "xen: no guest was created") {
+		err = nil // the second boot created them
+	}
+	return rs, err
+}
+
+// xenBatchOnce is one boot of XenBatch. silent lists the guests that hung
+// without any output, or were never created because the boot hung.
+func xenBatchOnce(ctx context.Context, opts []Options) (rs []*Result, silent []int, err error) {
 	if len(opts) == 0 {
-		return nil, errors.New("no guests")
+		return nil, nil, errors.New("no guests")
 	}
 	if len(opts) > 99 {
-		return nil, errors.New("at most 99 guests in one batch")
+		return nil, nil, errors.New("at most 99 guests in one batch")
 	}
 	xf, err := AssembleXen()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	run := newCpio()
 	run.dir("guests")
@@ -328,7 +368,7 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 		o.defaults()
 		img, err := os.ReadFile(o.Image)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		name := fmt.Sprintf("g%02d", i)
 		cfg := fmt.Sprintf("name = %q\ntype = \"pvh\"\nkernel = \"/guests/%s.elf\"\ncmdline = %s\nmemory = %d\nvcpus = 1\n"+
@@ -342,12 +382,12 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 	run.trailer()
 	tmp, err := os.CreateTemp("", "xenrun-*.cpio")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.Remove(tmp.Name())
 	base, err := os.Open(xf.Initrd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, err = io.Copy(tmp, base)
 	base.Close()
@@ -358,7 +398,7 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, total)
@@ -371,10 +411,10 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 	cmd.WaitDelay = time.Second
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("qemu: %w", err)
+		return nil, nil, fmt.Errorf("qemu: %w", err)
 	}
 	type guest struct {
 		live, logged, e9 strings.Builder
@@ -445,7 +485,7 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 	})
 	werr := cmd.Wait()
 	wall := time.Since(start)
-	rs := make([]*Result, len(gs))
+	rs = make([]*Result, len(gs))
 	for i := range gs {
 		g := &gs[i]
 		r := &g.r
@@ -478,12 +518,20 @@ func XenBatch(ctx context.Context, opts []Options) ([]*Result, error) {
 		}
 	}
 	if !done && ctx.Err() == nil && werr != nil {
-		return rs, fmt.Errorf("qemu: %v: %s", werr, strings.TrimSpace(stderr.String()))
+		return rs, nil, fmt.Errorf("qemu: %v: %s", werr, strings.TrimSpace(stderr.String()))
+	}
+	bootHung := !done && ctx.Err() != nil
+	for i := range gs {
+		g := &gs[i]
+		quiet := strings.TrimSpace(g.live.String()+g.logged.String()+g.e9.String()) == ""
+		if quiet && (rs[i].Outcome == Hung || bootHung && g.created.IsZero()) {
+			silent = append(silent, i)
+		}
 	}
 	if !done && gs[0].created.IsZero() {
-		return rs, fmt.Errorf("xen: no guest was created (dom0 failed?); run with -v")
+		return rs, silent, fmt.Errorf("xen: no guest was created (dom0 failed?); run with -v")
 	}
-	return rs, nil
+	return rs, silent, nil
 }
 
 // lastEnded returns the index of the last guest for which ok holds.

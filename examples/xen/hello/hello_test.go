@@ -92,9 +92,11 @@ func TestHelloQEMU(t *testing.T) {
 	check(t, r, err)
 }
 
-// TestXen boots Xen once and runs two guests: the hello (output and
-// exit status) and a nil dereference, which must be reported with
-// registers and end the domain as a crash.
+// TestXen boots Xen once and runs three guests: the hello (output and
+// exit status), a nil dereference, which must be reported with registers
+// and end the domain as a crash, and a guest that hangs without a word,
+// which the runner must boot once more (as it would a hung Xen boot) and
+// then report as hung.
 func TestXen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Xen under QEMU takes ~15s: skipped with -short")
@@ -105,6 +107,7 @@ func TestXen(t *testing.T) {
 	rs, err := runner.XenBatch(context.Background(), []runner.Options{
 		{Image: image(t), Args: testArgs, Timeout: 90 * time.Second},
 		{Image: image(t), Args: []string{"fault"}, Timeout: 60 * time.Second},
+		{Image: image(t), Args: []string{"quiet-hang"}, Timeout: 5 * time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +117,12 @@ func TestXen(t *testing.T) {
 		r := rs[1]
 		if r.Outcome != runner.Crashed || !strings.Contains(r.Console, "anykernel: fault: vector 14 (page fault) in program") {
 			t.Errorf("outcome %v, want crashed with a page fault report\n%s", r.Outcome, r.Console)
+		}
+	})
+	t.Run("quiet-hang", func(t *testing.T) {
+		r := rs[2]
+		if r.Outcome != runner.Hung || !r.Retried || strings.TrimSpace(r.Console) != "" {
+			t.Errorf("outcome %v, retried %v, want hung after a second boot\n%s", r.Outcome, r.Retried, r.Console)
 		}
 	})
 }

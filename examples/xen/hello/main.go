@@ -8,7 +8,8 @@
 // Arguments: words of the form key=value set parameters (exit=N sets the
 // exit status, churn=MiB the total allocation, spin=duration the spin
 // time, soak=duration runs a mixed workload for that long); "quick" exits
-// at once after the greeting; "fault" dereferences nil.
+// at once after the greeting; "fault" dereferences nil; "quiet-hang"
+// sleeps forever without a word.
 package main
 
 import (
@@ -32,6 +33,12 @@ func main() {
 			params[k] = v
 		} else if a == "quick" {
 			quick = true
+		} else if a == "quiet-hang" {
+			// Never print, never exit: what a hung boot looks like to
+			// the runner, which boots such a guest once more.
+			for {
+				time.Sleep(time.Hour)
+			}
 		} else if a == "fault" {
 			// A nil dereference: the shim must report the fault.
 			var p *int
