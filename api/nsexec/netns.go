@@ -145,6 +145,8 @@ func (n *Netns) Do(f func() error) error {
 			r.ok = true
 		}()
 		if err := n.k.Setns(orig.fd, api.CLONE_NEWNET); err != nil {
+			// errors.Join rather than go-multierror: two errors at most,
+			// and errors.Is/As see through it; no dependency needed.
 			r.err = errors.Join(r.err, fmt.Errorf("nsexec: returning to %v (thread discarded): %w", orig, err))
 			return
 		}

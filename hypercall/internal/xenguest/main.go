@@ -74,6 +74,8 @@ func main() {
 	major, minor, extra := x.Version()
 	check("xen_version", major == id.Major && minor == id.Minor && extra != "", "XENVER_version %d.%d, extraversion %q", major, minor, extra)
 
+	// errors.Join rather than go-multierror here: this guest is built into
+	// a unikernel image, and the standard library keeps it small.
 	storePFN, err1 := x.HVMParam(hypercall.HVMParamStorePFN)
 	storePort, err2 := x.HVMParam(hypercall.HVMParamStoreEvtchn)
 	consPFN, err3 := x.HVMParam(hypercall.HVMParamConsolePFN)
