@@ -519,12 +519,23 @@ func IfAddAddr(k *api.Kernel, name string, p netip.Prefix) error {
 	return ioctl(k, op, "AF_INET6", "SIOCAIFADDR_IN6", r)
 }
 
-// IfDelAddr removes an IPv4 address from an interface (SIOCDIFADDR).
-// IPv6 addresses are not supported yet (ENOTSUP).
+// IfDelAddr removes an address from an interface (SIOCDIFADDR with
+// struct ifreq, SIOCDIFADDR_IN6 with struct in6_ifreq), as "ifconfig name
+// inet6 addr delete"; the kernel removes the prefix route with it.
 func IfDelAddr(k *api.Kernel, name string, a netip.Addr) error {
 	op := "SIOCDIFADDR " + name
+	if !a.IsValid() {
+		return fmt.Errorf("%s: invalid address: %w", op, api.EINVAL)
+	}
 	if !a.Is4() && !a.Is4In6() {
-		return &os.SyscallError{Syscall: op, Err: api.ENOTSUP}
+		op = "SIOCDIFADDR_IN6 " + name
+		r, err := newRaw(k, op, "in6_ifreq")
+		if err != nil {
+			return err
+		}
+		r.name("ifr_name", name)
+		r.sockaddr(k, "ifr_addr", a)
+		return ioctl(k, op, "AF_INET6", "SIOCDIFADDR_IN6", r)
 	}
 	r, err := newRaw(k, op, "ifreq")
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // same component set.
 var testComponents = []string{
 	"vfs", "fs.tmpfs", "fs.ffs", "fs.cd9660", "fs.kernfs", "fs.ptyfs", "kern.tty",
-	"vfs.fifofs", "dev.disk", "net", "net.net", "net.local", "net.netinet",
+	"vfs.fifofs", "dev.disk", "net", "net.net", "net.local", "net.netinet", "net.netinet6",
 }
 
 var tmpOnce struct {

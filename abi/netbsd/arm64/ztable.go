@@ -4,7 +4,7 @@ package arm64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the netbsd/arm64 ABI: 275 syscalls, 96 errnos, 957 constants, 38 structs.
+// Table is the netbsd/arm64 ABI: 275 syscalls, 96 errnos, 958 constants, 39 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_netbsd_arm64.go, zsysnum_netbsd_arm64.go, ztypes_netbsd_arm64.go.
 var Table = &abi.Table{
 	OS: "netbsd", Arch: "arm64", PtrSize: 8, BigEndian: false,
@@ -1110,6 +1110,7 @@ var Table = &abi.Table{
 		{Name: "SIOCAIFADDR", Value: 0x8040691a},
 		{Name: "SIOCAIFADDR_IN6", Value: 0x8080696b},
 		{Name: "SIOCDIFADDR", Value: 0x80906919},
+		{Name: "SIOCDIFADDR_IN6", Value: 0x81206919},
 		{Name: "SIOCGIFADDR", Value: 0xc0906921},
 		{Name: "SIOCGIFFLAGS", Value: 0xc0906911},
 		{Name: "SIOCGIFINDEX", Value: 0xc090698c},
@@ -1439,6 +1440,11 @@ var Table = &abi.Table{
 			{Name: "ifra_lifetime.ia6t_preferred", Offset: 112, Size: 8},
 			{Name: "ifra_lifetime.ia6t_vltime", Offset: 120, Size: 4},
 			{Name: "ifra_lifetime.ia6t_pltime", Offset: 124, Size: 4},
+		}},
+		{Name: "in6_ifreq", Size: 288, Align: 8, Fields: []abi.Field{
+			{Name: "ifr_name", Offset: 0, Size: 16},
+			{Name: "ifr_ifru", Offset: 16, Size: 272},
+			{Name: "ifr_addr", Offset: 16, Size: 28},
 		}},
 		{Name: "in_aliasreq", Size: 64, Align: 2, Fields: []abi.Field{
 			{Name: "ifra_name", Offset: 0, Size: 16},

@@ -1,7 +1,7 @@
 package gen
 
 // NetBSD's network configuration ABI: the interface ioctls (ifreq,
-// ifaliasreq, in_aliasreq, in6_aliasreq, ifdrv and the SIOC* requests that
+// ifaliasreq, in_aliasreq, in6_aliasreq, in6_ifreq, ifdrv and the SIOC* requests that
 // carry them) and the routing socket (rt_msghdr, rt_metrics, RTM_*, RTF_*,
 // RTA_*, RTAX_*). backend/rump's net*.go configure a rump kernel's
 // interfaces and routes with them.
@@ -41,6 +41,7 @@ var netbsdNetStructs = []structSpec{
 	{Name: "in_aliasreq", CType: "struct in_aliasreq", Unit: "netif"},
 	{Name: "in6_addrlifetime", CType: "struct in6_addrlifetime", Unit: "netif"},
 	{Name: "in6_aliasreq", CType: "struct in6_aliasreq", Unit: "netif"},
+	{Name: "in6_ifreq", CType: "struct in6_ifreq", Unit: "netif", Extra: []fieldSpec{{Name: "ifr_addr"}}},
 	{Name: "ifdrv", CType: "struct ifdrv", Unit: "netif"},
 	{Name: "rt_metrics", CType: "struct rt_metrics", Unit: "netif"},
 	{Name: "rt_msghdr", CType: "struct rt_msghdr", Unit: "netif"},
@@ -227,6 +228,25 @@ struct in6_aliasreq {
 #define IN6_IFF_NODAD 0x20
 #define IN6_IFF_AUTOCONF 0x40
 #define SIOCAIFADDR_IN6 _IOW('i', 107, struct in6_aliasreq)
+/* The statistics members of in6_ifreq's union (struct in6_ifstat: 20
+ * u_quad_t counters; struct icmp6_ifstat: 34) matter here only for the
+ * union's size, which SIOCDIFADDR_IN6 encodes, so they are described by it. */
+typedef uint64_t u_quad_t;
+struct in6_ifreq {
+	char ifr_name[IFNAMSIZ];
+	union {
+		struct sockaddr_in6 ifru_addr;
+		struct sockaddr_in6 ifru_dstaddr;
+		short ifru_flags;
+		int ifru_flags6;
+		int ifru_metric;
+		void *ifru_data;
+		struct in6_addrlifetime ifru_lifetime;
+		u_quad_t ifru_stat[20];
+		u_quad_t ifru_icmp6stat[34];
+	} ifr_ifru;
+};
+#define SIOCDIFADDR_IN6 _IOW('i', 25, struct in6_ifreq)
 /* src/sys/netinet6/nd6.h */
 #define ND6_INFINITE_LIFETIME 0xffffffff
 
