@@ -20,11 +20,7 @@ const firstErrno = ^uintptr(4095 - 1)
 //go:nosplit
 func (*Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
 	if a4|a5|a6 == 0 {
-		r1, r2 = unix.SyscallNoError(nr, a1, a2, a3)
-		if r1 >= firstErrno {
-			return ^uintptr(0), 0, -r1
-		}
-		return r1, r2, 0
+		return result(unix.SyscallNoError(nr, a1, a2, a3))
 	}
 	r1, r2, e := unix.Syscall6(nr, a1, a2, a3, a4, a5, a6)
 	return r1, r2, uintptr(e)
@@ -38,12 +34,19 @@ func (*Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintp
 //go:nosplit
 func (*Backend) RawSyscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
 	if a4|a5|a6 == 0 {
-		r1, r2 = unix.RawSyscallNoError(nr, a1, a2, a3)
-		if r1 >= firstErrno {
-			return ^uintptr(0), 0, -r1
-		}
-		return r1, r2, 0
+		return result(unix.RawSyscallNoError(nr, a1, a2, a3))
 	}
 	r1, r2, e := unix.RawSyscall6(nr, a1, a2, a3, a4, a5, a6)
 	return r1, r2, uintptr(e)
+}
+
+// result splits a raw trap's r1 into a result or an errno, as Syscall6
+// does.
+//
+//go:nosplit
+func result(r1, r2 uintptr) (uintptr, uintptr, uintptr) {
+	if r1 >= firstErrno {
+		return ^uintptr(0), 0, -r1
+	}
+	return r1, r2, 0
 }
