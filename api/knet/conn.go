@@ -2,6 +2,7 @@ package knet
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,13 +12,20 @@ import (
 	"github.com/anykernel/anykernel/api"
 )
 
-// Conn is a connected stream socket of a Kernel as a net.Conn. Reads and
-// writes that would block wait in the Kernel's poller (see package doc),
-// so deadlines and Close interrupt them; Read, Write and Close may be
-// called from several goroutines at once.
+// Conn is a connected socket of a Kernel as a net.Conn. Reads and writes
+// that would block wait in the Kernel's poller (see package doc), so
+// deadlines and Close interrupt them; Read, Write and Close may be called
+// from several goroutines at once.
+//
+// A Conn of a datagram network ("udp", "unixgram", ...) keeps datagram
+// boundaries, as net.UDPConn does: each Write sends b as one datagram, and
+// each Read receives one, truncated to len(b) without an error when it is
+// longer (the rest is lost); an empty datagram reads as 0, nil, never
+// io.EOF. It has no half-close: CloseRead and CloseWrite fail.
 type Conn struct {
 	fd      *api.Fd
 	network string
+	dgram   bool // a datagram socket: Read and Write are whole datagrams
 	laddr   net.Addr
 	raddr   net.Addr
 	rd, wd  deadline
@@ -29,10 +37,11 @@ type Conn struct {
 
 var _ net.Conn = (*Conn)(nil)
 
-// NewConn wraps a connected stream socket fd (its Kernel's: any backend)
-// as a net.Conn. It makes fd nonblocking; the Conn owns fd from now on.
+// NewConn wraps a connected socket fd (its Kernel's: any backend) as a
+// net.Conn. It makes fd nonblocking; the Conn owns fd from now on.
 // network names the address family for LocalAddr and RemoteAddr ("tcp",
-// "tcp4", "tcp6", "unix").
+// "tcp4", "tcp6", "unix", "udp", "udp4", "udp6", "unixgram"). A datagram
+// socket (by network, or by its SO_TYPE) gets datagram semantics.
 func NewConn(fd *api.Fd, network string) (*Conn, error) {
 	if fd == nil || fd.Num() < 0 {
 		return nil, &net.OpError{Op: "newconn", Net: network, Err: api.EBADF}
@@ -40,12 +49,16 @@ func NewConn(fd *api.Fd, network string) (*Conn, error) {
 	if err := fd.SetNonblock(true); err != nil {
 		return nil, &net.OpError{Op: "newconn", Net: network, Err: err}
 	}
-	return newConn(fd, network, nil), nil
+	c := newConn(fd, network, nil)
+	if ty, err := fd.SocketType(); err == nil && ty == api.SOCK_DGRAM {
+		c.dgram = true
+	}
+	return c, nil
 }
 
 // newConn wraps a nonblocking socket; raddr is the peer when known.
 func newConn(fd *api.Fd, network string, raddr net.Addr) *Conn {
-	c := &Conn{fd: fd, network: network, closing: make(chan struct{})}
+	c := &Conn{fd: fd, network: network, dgram: datagram(network), closing: make(chan struct{})}
 	if sa, err := fd.Getsockname(); err == nil {
 		c.laddr = toNetAddr(sa, network)
 	}
@@ -80,8 +93,12 @@ func (c *Conn) closed() bool {
 
 // Read reads from the connection; it returns io.EOF once the peer has
 // closed its side, and an error that is a timeout (os.ErrDeadlineExceeded)
-// once the read deadline has passed.
+// once the read deadline has passed. On a datagram Conn it reads one
+// datagram (see Conn).
 func (c *Conn) Read(b []byte) (int, error) {
+	if c.dgram {
+		return c.readDatagram(b)
+	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	for {
@@ -112,8 +129,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 // Write writes all of b unless an error (a closed peer, the deadline, a
-// Close) stops it; it returns how much was written.
+// Close) stops it; it returns how much was written. On a datagram Conn it
+// sends b as one datagram: all of it or nothing (EMSGSIZE when too long).
 func (c *Conn) Write(b []byte) (int, error) {
+	if c.dgram {
+		return c.writeDatagram(b)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	done := 0
@@ -159,21 +180,77 @@ func (c *Conn) Close() error {
 	return c.opErr("close", err)
 }
 
-// CloseRead shuts down the reading side (shutdown(SHUT_RD)).
+// CloseRead shuts down the reading side (shutdown(SHUT_RD)). A datagram
+// Conn has no half-close: it fails with an error matching EOPNOTSUPP.
 func (c *Conn) CloseRead() error {
 	if c.closed() {
 		return c.opErr("close", net.ErrClosed)
+	}
+	if c.dgram {
+		return c.opErr("close", errNoHalfClose)
 	}
 	return c.opErr("close", c.fd.Shutdown(api.SHUT_RD))
 }
 
 // CloseWrite shuts down the writing side (shutdown(SHUT_WR)): the peer
-// reads io.EOF.
+// reads io.EOF. A datagram Conn has no half-close, as for CloseRead: a
+// datagram peer could not see the end anyway.
 func (c *Conn) CloseWrite() error {
 	if c.closed() {
 		return c.opErr("close", net.ErrClosed)
 	}
+	if c.dgram {
+		return c.opErr("close", errNoHalfClose)
+	}
 	return c.opErr("close", c.fd.Shutdown(api.SHUT_WR))
+}
+
+// errNoHalfClose is CloseRead and CloseWrite on a datagram Conn.
+var errNoHalfClose = fmt.Errorf("knet: a datagram socket has no half-close: %w", api.EOPNOTSUPP)
+
+// readDatagram receives one datagram: no io.EOF (empty datagrams exist),
+// and an empty b still takes a datagram off the queue.
+func (c *Conn) readDatagram(b []byte) (int, error) {
+	for {
+		if err := c.ready(&c.rd); err != nil {
+			return 0, c.opErr("read", err)
+		}
+		n, err := c.fd.Recv(b, 0)
+		if err == nil {
+			return n, nil
+		}
+		if err := retry(c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+			return 0, c.opErr("read", err)
+		}
+	}
+}
+
+// writeDatagram sends b as one datagram.
+func (c *Conn) writeDatagram(b []byte) (int, error) {
+	spin := 0
+	for {
+		if err := c.ready(&c.wd); err != nil {
+			return 0, c.opErr("write", err)
+		}
+		n, err := c.fd.Send(b, 0)
+		if err == nil {
+			return n, nil
+		}
+		if err := retry(c.fd, err, api.POLLOUT, &c.wd, c.closing, &spin); err != nil {
+			return 0, c.opErr("write", err)
+		}
+	}
+}
+
+// ready is the check before each attempt: closed, or past the deadline.
+func (c *Conn) ready(d *deadline) error {
+	if c.closed() {
+		return net.ErrClosed
+	}
+	if d.expired() {
+		return os.ErrDeadlineExceeded
+	}
+	return nil
 }
 
 // LocalAddr returns the local address (nil if the kernel did not say).

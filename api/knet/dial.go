@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/anykernel/anykernel/api"
@@ -24,14 +25,18 @@ type Dialer struct {
 	// none.
 	Timeout time.Duration
 	// LocalAddr, if set, is bound before connecting (*net.TCPAddr,
-	// *net.UnixAddr).
+	// *net.UDPAddr, *net.UnixAddr). A "unixgram" client needs one to
+	// receive replies: as in package net, an unbound Unix datagram socket
+	// is not given a name, and its peer sees no address to answer.
 	LocalAddr net.Addr
 }
 
 // Dial connects to address in k's network stack ("tcp", "tcp4", "tcp6",
-// "unix"), as net.Dial does in the host's. Hosts are IP addresses or
+// "unix"; "udp", "udp4", "udp6", "unixgram" for a connected datagram
+// socket), as net.Dial does in the host's. Hosts are IP addresses or
 // "localhost"; an empty host is the local system (127.0.0.1, or ::1 for
-// "tcp6").
+// "tcp6" and "udp6"). On a datagram Conn each Read is one datagram and
+// each Write sends one (see Conn).
 func Dial(k *api.Kernel, network, address string) (*Conn, error) {
 	return (&Dialer{Kernel: k}).dial(context.Background(), network, address)
 }
@@ -76,7 +81,11 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 	if t, ok := ctx.Deadline(); ok && (dl.t.IsZero() || t.Before(dl.t)) {
 		dl.t = t
 	}
-	fd, err := streamSocket(d.Kernel, fam)
+	typ := api.SOCK_STREAM
+	if datagram(network) {
+		typ = api.SOCK_DGRAM
+	}
+	fd, err := newSocket(d.Kernel, fam, typ)
 	if err != nil {
 		return nil, opErr(raddr, err)
 	}
@@ -149,10 +158,12 @@ func (errTimeout) Is(err error) bool {
 }
 
 // resolve parses address for network: numeric hosts and ports only, as
-// no kernel api reaches does name lookups.
+// no kernel api reaches does name lookups. An empty host is the wildcard
+// address when listening (IPv4 unless the network ends in "6"), the
+// loopback address otherwise.
 func resolve(network, address string, listen bool) (api.Sockaddr, api.Family, error) {
 	switch network {
-	case "unix":
+	case "unix", "unixgram":
 		if address == "" && !listen {
 			return nil, 0, &net.AddrError{Err: "missing address", Addr: address}
 		}
@@ -161,10 +172,12 @@ func resolve(network, address string, listen bool) (api.Sockaddr, api.Family, er
 			return nil, 0, err
 		}
 		return sa, api.AF_UNIX, nil
-	case "tcp", "tcp4", "tcp6":
+	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":
 	default:
 		return nil, 0, net.UnknownNetworkError(network)
 	}
+	only4 := strings.HasSuffix(network, "4")
+	only6 := strings.HasSuffix(network, "6")
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, 0, err
@@ -177,12 +190,12 @@ func resolve(network, address string, listen bool) (api.Sockaddr, api.Family, er
 	switch {
 	case host == "" && listen:
 		a = netip.IPv4Unspecified()
-		if network == "tcp6" {
+		if only6 {
 			a = netip.IPv6Unspecified()
 		}
 	case host == "" || host == "localhost":
 		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if network == "tcp6" {
+		if only6 {
 			a = netip.IPv6Loopback()
 		}
 	default:
@@ -191,7 +204,7 @@ func resolve(network, address string, listen bool) (api.Sockaddr, api.Family, er
 		}
 		a = a.Unmap()
 	}
-	if (network == "tcp4" && !a.Is4()) || (network == "tcp6" && a.Is4()) {
+	if (only4 && !a.Is4()) || (only6 && a.Is4()) {
 		return nil, 0, &net.AddrError{Err: "no suitable address for " + network, Addr: host}
 	}
 	sa, err := api.SockaddrFromAddrPort(netip.AddrPortFrom(a, uint16(p)))
@@ -202,6 +215,15 @@ func resolve(network, address string, listen bool) (api.Sockaddr, api.Family, er
 		return sa, api.AF_INET, nil
 	}
 	return sa, api.AF_INET6, nil
+}
+
+// datagram reports whether network names a datagram socket.
+func datagram(network string) bool {
+	switch network {
+	case "udp", "udp4", "udp6", "unixgram":
+		return true
+	}
+	return false
 }
 
 // toNetAddr converts a kernel address; nil if it has no net.Addr form.

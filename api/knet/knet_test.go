@@ -408,7 +408,8 @@ func TestDialErrors(t *testing.T) {
 	var oe *net.OpError
 	for _, c := range []struct{ network, addr string }{
 		{"tcp", "127.0.0.1"}, {"tcp", "example.com:80"}, {"tcp", "127.0.0.1:http"},
-		{"tcp4", "[::1]:80"}, {"tcp6", "127.0.0.1:80"}, {"udp", "127.0.0.1:80"}, {"unix", ""},
+		{"tcp4", "[::1]:80"}, {"tcp6", "127.0.0.1:80"}, {"sctp", "127.0.0.1:80"}, {"udp", "127.0.0.1"},
+		{"udp6", "127.0.0.1:53"}, {"unix", ""}, {"unixgram", ""},
 	} {
 		if _, err := Dial(k, c.network, c.addr); err == nil || !errors.As(err, &oe) {
 			t.Errorf("Dial(%q, %q): %v, want a *net.OpError", c.network, c.addr, err)

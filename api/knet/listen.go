@@ -27,7 +27,8 @@ type Listener struct {
 var _ net.Listener = (*Listener)(nil)
 
 // Listen announces on address in k's network stack, as net.Listen does
-// in the host's: network "tcp", "tcp4", "tcp6" or "unix". An empty host
+// in the host's: network "tcp", "tcp4", "tcp6" or "unix" (datagram
+// networks are ListenPacket's). An empty host
 // listens on every address (IPv4 for "tcp" and "tcp4", IPv6 for "tcp6");
 // port 0 picks a free port (see Addr). Hosts are IP addresses or
 // "localhost": names are not resolved.
@@ -38,11 +39,15 @@ func Listen(k *api.Kernel, network, address string) (*Listener, error) {
 	if k == nil {
 		return nil, opErr(api.EINVAL)
 	}
+	if datagram(network) {
+		// As net.Listen: datagram sockets do not listen (ListenPacket).
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
 	sa, fam, err := resolve(network, address, true)
 	if err != nil {
 		return nil, opErr(err)
 	}
-	fd, err := streamSocket(k, fam)
+	fd, err := newSocket(k, fam, api.SOCK_STREAM)
 	if err != nil {
 		return nil, opErr(err)
 	}
@@ -78,18 +83,22 @@ func Listen(k *api.Kernel, network, address string) (*Listener, error) {
 // kernel bounds it by its own maximum (somaxconn).
 const listenBacklog = 128
 
-// streamSocket makes a nonblocking, close-on-exec stream socket.
-func streamSocket(k *api.Kernel, fam api.Family) (*api.Fd, error) {
-	fd, err := k.Socket(fam, api.SOCK_STREAM, api.SOCK_NONBLOCK|api.SOCK_CLOEXEC, 0)
+// newSocket makes a nonblocking, close-on-exec socket of type typ.
+func newSocket(k *api.Kernel, fam api.Family, typ api.SockType) (*api.Fd, error) {
+	fd, err := k.Socket(fam, typ, api.SOCK_NONBLOCK|api.SOCK_CLOEXEC, 0)
 	if err == nil {
 		return fd, nil
 	}
 	// A kernel without the type flags (older ABIs): set them after.
-	fd, err2 := k.Socket(fam, api.SOCK_STREAM, 0, 0)
+	fd, err2 := k.Socket(fam, typ, 0, 0)
 	if err2 != nil {
 		return nil, err
 	}
 	if err := fd.SetNonblock(true); err != nil {
+		fd.Close()
+		return nil, err
+	}
+	if err := fd.SetFdFlags(api.FD_CLOEXEC); err != nil {
 		fd.Close()
 		return nil, err
 	}

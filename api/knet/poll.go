@@ -356,3 +356,52 @@ func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan s
 		}
 	}
 }
+
+// retry handles the error of one nonblocking datagram call. It returns
+// nil when the call should be made again: after EAGAIN once the poller
+// says the socket may be ready, at once after EINTR. EBADF after a Close
+// is net.ErrClosed; anything else is returned as it is.
+//
+// spin, when not nil, counts EAGAINs in a row: a send can fail with
+// EAGAIN although poll says the socket is writable (an unconnected Unix
+// datagram socket whose receiver's queue is full: Linux's poll looks at
+// the sender's buffer only), and waiting for POLLOUT alone would then
+// spin. From the second EAGAIN in a row it first pauses, a little longer
+// each time, up to 20ms.
+func retry(fd *api.Fd, err error, events api.PollEvents, d *deadline, closing <-chan struct{}, spin *int) error {
+	switch {
+	case errors.Is(err, api.EAGAIN):
+		if spin != nil {
+			if *spin > 0 {
+				pause(time.Duration(min(*spin, 20))*time.Millisecond, closing)
+			}
+			*spin++
+		}
+		return wait(fd, events, d, closing, nil)
+	case errors.Is(err, api.EINTR):
+		return nil
+	case errors.Is(err, api.EBADF) && isClosed(closing):
+		return net.ErrClosed
+	}
+	return err
+}
+
+// pause sleeps for dur, or until closing is closed. The caller looks at
+// its deadline afterwards, so a pause ends no later than dur after it.
+func pause(dur time.Duration, closing <-chan struct{}) {
+	t := time.NewTimer(dur)
+	select {
+	case <-t.C:
+	case <-closing:
+	}
+	t.Stop()
+}
+
+func isClosed(closing <-chan struct{}) bool {
+	select {
+	case <-closing:
+		return true
+	default:
+		return false
+	}
+}
