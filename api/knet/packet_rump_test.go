@@ -45,6 +45,7 @@ func TestRumpPacket(t *testing.T) {
 	t.Run("dial6", func(t *testing.T) { testPacketDial(t, k, "udp6", "::1", "::1") })
 	t.Run("refused", func(t *testing.T) { testPacketRefused(t, k) })
 	t.Run("unixgram-dial", func(t *testing.T) { testUnixgram(t, k, "/knetdg/dsrv", "/knetdg/dcli") })
+	t.Run("concurrent-readers", func(t *testing.T) { testPacketConcurrentReaders(t, k, "udp", "127.0.0.1:0") })
 }
 
 // TestRumpShmifUDP passes UDP between the two kernels over the bus, both

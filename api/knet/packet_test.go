@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -296,6 +297,12 @@ func TestPacketBadInput(t *testing.T) {
 	udp := listenPacket(t, k, "udp4", "127.0.0.1:0")
 	ug := listenPacket(t, k, "unixgram", filepath.Join(t.TempDir(), "s"))
 	testPacketBadInput(t, k, udp, ug)
+	// Zones are interface indexes: names are the kernel's, not the host's.
+	udp6 := listenPacket(t, k, "udp6", "[::1]:0")
+	zoned := &net.UDPAddr{IP: net.ParseIP("fe80::1"), Port: 53, Zone: "eth0"}
+	if _, err := udp6.WriteTo([]byte("x"), zoned); !errors.Is(err, api.EINVAL) || !strings.Contains(err.Error(), "numeric interface index") {
+		t.Errorf("WriteTo a zone name: %v", err)
+	}
 }
 
 // testPacketBadInput: addresses WriteTo cannot take are errors that match
@@ -629,5 +636,87 @@ func TestNewPacketConn(t *testing.T) {
 	}
 	if n, err := cb.Read(buf); n != 0 || err != nil {
 		t.Fatalf("empty datagram: %d %v, want 0, nil (not io.EOF)", n, err)
+	}
+}
+
+func TestPacketConcurrentReaders(t *testing.T) {
+	testPacketConcurrentReaders(t, host(t), "udp", "127.0.0.1:0")
+}
+
+// testPacketConcurrentReaders: several goroutines in ReadFrom on one
+// socket each take whole datagrams, every datagram once; Close then wakes
+// all those still parked.
+func testPacketConcurrentReaders(t *testing.T, k *api.Kernel, network, addr string) {
+	const readers, count = 4, 100
+	srv := listenPacket(t, k, network, addr)
+	cli := listenPacket(t, k, network, addr)
+	type got struct {
+		msg string
+		err error
+	}
+	ch := make(chan got, count+readers)
+	for r := 0; r < readers; r++ {
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				n, _, err := srv.ReadFrom(buf)
+				ch <- got{string(buf[:n]), err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < count; i++ {
+		if _, err := cli.WriteTo([]byte(fmt.Sprintf("datagram %03d", i)), srv.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	timeout := time.After(20 * time.Second)
+	for len(seen) < count {
+		select {
+		case g := <-ch:
+			if g.err != nil {
+				t.Fatalf("a reader failed after %d datagrams: %v", len(seen), g.err)
+			}
+			if seen[g.msg] || !strings.HasPrefix(g.msg, "datagram ") || len(g.msg) != len("datagram 000") {
+				t.Fatalf("datagram %q: twice or not whole", g.msg)
+			}
+			seen[g.msg] = true
+		case <-timeout:
+			t.Fatalf("%d of %d datagrams arrived", len(seen), count)
+		}
+	}
+	srv.Close()
+	for r := 0; r < readers; r++ {
+		select {
+		case g := <-ch:
+			if !errors.Is(g.err, net.ErrClosed) {
+				t.Errorf("parked reader after Close: %q %v", g.msg, g.err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Close woke %d of %d parked readers", r, readers)
+		}
+	}
+}
+
+// BenchmarkPacketRoundTrip sends a datagram and reads it back through
+// the host kernel (the poller is not involved: the datagram is there).
+func BenchmarkPacketRoundTrip(b *testing.B) {
+	k := host(b)
+	a := listenPacket(b, k, "udp", "127.0.0.1:0")
+	c := listenPacket(b, k, "udp", "127.0.0.1:0")
+	dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	msg := make([]byte, 64)
+	buf := make([]byte, 1500)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
