@@ -52,6 +52,7 @@ func main() {
 	family := flag.String("family", "", "run only these families (comma-separated list)")
 	verbose := flag.Bool("v", false, "print failure and skip reasons under the matrix (and, for image columns, the firmware, Xen and dom0 output on stderr)")
 	all := flag.Bool("all", false, "run every backend, the image columns xen-qemu and xen included, reporting unavailable ones")
+	markdown := flag.Bool("markdown", false, "print, instead of one row per call, the Markdown table of calls ok per family that README.md shows")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: matrix [-backend list] [-family list] [-all] [-v]\n\n"+
 			"By default the in-process backends of this build run (native; rump with -tags rump).\n"+
@@ -61,7 +62,7 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	code := run(*backend, *family, *verbose, *all)
+	code := run(*backend, *family, *verbose, *all, *markdown)
 	removeGuest()
 	os.Exit(code)
 }
@@ -75,7 +76,7 @@ func columnName(tg *conformance.Target) string {
 	return tg.Name
 }
 
-func run(backendList, familyList string, verbose, all bool) int {
+func run(backendList, familyList string, verbose, all, markdown bool) int {
 	want := func(list, s string) bool {
 		if list == "" {
 			return true
@@ -146,27 +147,11 @@ func run(backendList, familyList string, verbose, all bool) int {
 		return rows[i].call < rows[j].call
 	})
 
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprint(w, "family\tcall")
-	for _, col := range cols {
-		fmt.Fprintf(w, "\t%s", col.name)
+	if markdown {
+		printMarkdown(cols, rows)
+	} else {
+		printTable(cols, rows)
 	}
-	fmt.Fprintln(w)
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s", r.family, r.call)
-		for _, col := range cols {
-			switch c, ok := col.cells[r.family+"/"+r.call]; {
-			case col.err != nil:
-				fmt.Fprint(w, "\tunavailable")
-			case !ok:
-				fmt.Fprint(w, "\t-")
-			default:
-				fmt.Fprintf(w, "\t%s", c.status)
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	w.Flush()
 
 	if verbose {
 		for _, col := range cols {
@@ -236,4 +221,76 @@ func merge(old, new cell) cell {
 		return new
 	}
 	return old
+}
+
+// printTable prints one row per call and one column per backend.
+func printTable(cols []*column, rows []row) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprint(w, "family\tcall")
+	for _, col := range cols {
+		fmt.Fprintf(w, "\t%s", col.name)
+	}
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s", r.family, r.call)
+		for _, col := range cols {
+			switch c, ok := col.cells[r.family+"/"+r.call]; {
+			case col.err != nil:
+				fmt.Fprint(w, "\tunavailable")
+			case !ok:
+				fmt.Fprint(w, "\t-")
+			default:
+				fmt.Fprintf(w, "\t%s", c.status)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	w.Flush()
+}
+
+// printMarkdown prints, per family, how many calls the suite has and how
+// many pass on each backend: the table README.md shows.
+func printMarkdown(cols []*column, rows []row) {
+	fmt.Print("| family | calls |")
+	for _, col := range cols {
+		fmt.Printf(" %s |", col.name)
+	}
+	fmt.Print("\n| --- | ---: |")
+	for range cols {
+		fmt.Print(" ---: |")
+	}
+	fmt.Println()
+	total := make([]int, len(cols))
+	line := func(family string, calls int, ok []int, bold bool) {
+		fmt.Printf("| %s | %d |", family, calls)
+		for i, col := range cols {
+			switch {
+			case col.err != nil:
+				fmt.Print(" unavailable |")
+			case bold:
+				fmt.Printf(" **%d** |", ok[i])
+			default:
+				fmt.Printf(" %d |", ok[i])
+			}
+		}
+		fmt.Println()
+	}
+	for start := 0; start < len(rows); {
+		end := start
+		for end < len(rows) && rows[end].family == rows[start].family {
+			end++
+		}
+		ok := make([]int, len(cols))
+		for i, col := range cols {
+			for _, r := range rows[start:end] {
+				if col.cells[r.family+"/"+r.call].status == conformance.Pass {
+					ok[i]++
+				}
+			}
+			total[i] += ok[i]
+		}
+		line(rows[start].family, end-start, ok, false)
+		start = end
+	}
+	line("**all**", len(rows), total, true)
 }
