@@ -700,23 +700,3 @@ func testPacketConcurrentReaders(t *testing.T, k *api.Kernel, network, addr stri
 		}
 	}
 }
-
-// BenchmarkPacketRoundTrip sends a datagram and reads it back through
-// the host kernel (the poller is not involved: the datagram is there).
-func BenchmarkPacketRoundTrip(b *testing.B) {
-	k := host(b)
-	a := listenPacket(b, k, "udp", "127.0.0.1:0")
-	c := listenPacket(b, k, "udp", "127.0.0.1:0")
-	dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	msg := make([]byte, 64)
-	buf := make([]byte, 1500)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
