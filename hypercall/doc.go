@@ -7,8 +7,9 @@
 //   - HVM parameters (HVMParam): the xenstore and console rings' frames
 //     and event channels;
 //   - event channels: send (Notify), unmask, mask, the pending bits, poll
-//     (SCHEDOP_poll) and a blocking Wait; alloc_unbound, bind_interdomain,
-//     close;
+//     (SCHEDOP_poll) and a blocking Wait that sleeps only its thread (the
+//     shim takes Xen's event upcalls and wakes it, see Xen.Wait);
+//     alloc_unbound, bind_interdomain, close;
 //   - grant table version 1 (GrantTable): its frames mapped into the
 //     program, grants of our frames to other domains and their end;
 //   - a xenstore client (Xenstore): the ring protocol, read, write,
@@ -37,10 +38,14 @@
 // libxen-dev headers by TestLayoutAgainstC.
 //
 // The shim owns what it needs for the Go runtime: the PV console's output
-// (programs write through os.Stdout), the timer, and shared_info, which it
-// maps for its clocks and tells the program about through the auxiliary
-// vector (AT_ANYKERNEL_XEN, see build/shim/src/shim.h); Xen lets a domain
-// map shared_info at one place only.
+// (programs write through os.Stdout), the timer, the event channel upcall
+// (HVM_PARAM_CALLBACK_IRQ: it acknowledges each upcall, counts it and
+// wakes the threads blocked in its private system call
+// SYS_ANYKERNEL_EVTCHN_WAIT; which ports fired is for the program to read
+// from the pending bits), and shared_info, which it maps for its clocks and
+// tells the program about through the auxiliary vector (AT_ANYKERNEL_XEN,
+// see build/shim/src/shim.h); Xen lets a domain map shared_info at one
+// place only.
 //
 // Memory: physical memory below 4 GiB is identity mapped in the image, so
 // frame numbers from Xen are addresses; other memory (the Go heap and

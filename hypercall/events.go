@@ -10,7 +10,8 @@ import (
 // Events is what the ring protocols need from event channels: a way to
 // kick the other end and a way to wait until it kicks back. *Xen
 // implements it with EVTCHNOP_send, the pending bits in shared_info and
-// SCHEDOP_poll; hosted tests implement it in memory.
+// the shim's upcall wait (SCHEDOP_poll under a shim without upcalls);
+// hosted tests implement it in memory.
 type Events interface {
 	// Notify signals the other end of port.
 	Notify(port uint32) error

@@ -2,7 +2,11 @@
 
 package hypercall
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/anykernel/anykernel/api"
+)
 
 // Stand-ins where there is no anykernel image (it is linux/amd64): cpl
 // says "not ring 0", so Open fails with ErrNoXen and nothing else is
@@ -16,3 +20,4 @@ func wrmsr(msr uint32, v uint64)                                        { panic(
 func rdtsc() uint64                                                     { panic("hypercall: no Xen") }
 func readCR3() uint64                                                   { panic("hypercall: no Xen") }
 func auxv(key uintptr) (uintptr, bool)                                  { return 0, false }
+func evtchnWait(seq, timeout uint64) api.Errno                          { return api.ENOSYS }

@@ -2,6 +2,7 @@ package hypercall
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -25,13 +26,29 @@ const (
 	xenInfoMagic   = 0x666e696e65784b41 // "AKxeninf"
 )
 
-// shimXenInfo is the shim's struct xen_info.
+// shimXenInfo is the shim's struct xen_info. The shim only ever appends
+// fields; Size says how many it has.
 type shimXenInfo struct {
 	Magic         uint64
 	Size          uint64
 	CPUIDBase     uint64
 	HypercallPage uint64
 	SharedInfo    uint64
+	// Since size 80: event channel upcalls (build/shim/src/shim.h).
+	UpcallVector uint64 // 0 when the shim takes no upcalls
+	Upcalls      uint64 // upcalls taken; evtchnWait waits for it to move
+	EvtchnBlocks uint64 // evtchnWait calls that blocked their thread
+	IdleNs       uint64 // time the vCPU idled in the shim's scheduler
+}
+
+// shimXenInfoV1Size is the size of the first struct xen_info, without
+// the upcall fields.
+const shimXenInfoV1Size = 40
+
+// hasUpcalls reports whether the shim takes event channel upcalls and
+// serves SYS_ANYKERNEL_EVTCHN_WAIT.
+func (i *shimXenInfo) hasUpcalls() bool {
+	return i.Size >= uint64(unsafe.Sizeof(shimXenInfo{})) && atomic.LoadUint64(&i.UpcallVector) != 0
 }
 
 // identityLimit is the end of the shim's identity map.
@@ -71,6 +88,7 @@ type Xen struct {
 	id     Identity
 	page   uintptr // our hypercall page
 	shinfo *SharedInfo
+	info   *shimXenInfo
 	last   atomic.Uint64 // latest SystemTime, to keep it monotonic
 
 	storeOnce sync.Once
@@ -114,7 +132,7 @@ func open() (*Xen, error) {
 	if info.SharedInfo == 0 || info.SharedInfo+pageSize > identityLimit {
 		return nil, fmt.Errorf("hypercall: the shim has no shared_info mapping (%#x)", info.SharedInfo)
 	}
-	x := &Xen{id: id, shinfo: (*SharedInfo)(physPtr(info.SharedInfo))}
+	x := &Xen{id: id, shinfo: (*SharedInfo)(physPtr(info.SharedInfo)), info: info}
 	// Our own hypercall page: Xen writes the stubs into the frame we
 	// name, whatever pages it filled before (the shim has its own).
 	page := alignPage(hypercallArea[:])
@@ -143,7 +161,7 @@ func shimInfo() (*shimXenInfo, error) {
 		return nil, fmt.Errorf("hypercall: the shim's Xen information at %#x is outside the identity map", addr)
 	}
 	info := (*shimXenInfo)(physPtr(uint64(addr)))
-	if info.Magic != xenInfoMagic || info.Size < uint64(unsafe.Sizeof(shimXenInfo{})) {
+	if info.Magic != xenInfoMagic || info.Size < shimXenInfoV1Size {
 		return nil, fmt.Errorf("hypercall: the shim's Xen information at %#x is not recognised", addr)
 	}
 	return info, nil
@@ -260,7 +278,9 @@ func (x *Xen) BindInterdomain(remote DomID, remotePort uint32) (uint32, error) {
 // Poll blocks this vCPU until an event is pending on one of ports or
 // timeout passes (SCHEDOP_poll); timeout <= 0 only looks. It returns
 // without clearing anything: check SharedInfo().TakePending. Interrupts
-// (the shim's timer) end it early too.
+// (the shim's timer) end it early too. It works on masked ports as well,
+// but it sleeps the whole vCPU, every goroutine with it: Wait sleeps only
+// its thread.
 func (x *Xen) Poll(ports []uint32, timeout time.Duration) error {
 	if len(ports) == 0 || len(ports) > 128 {
 		return hypercallErr("SCHEDOP_poll", -int64(api.EINVAL))
@@ -269,12 +289,55 @@ func (x *Xen) Poll(ports []uint32, timeout time.Duration) error {
 	return hypercallErr("SCHEDOP_poll", x.call(hypercallSchedOp, schedopPoll, unsafe.Pointer(&p), 0))
 }
 
-// Wait implements Events: it polls port in slices of at most 10ms until
-// the port's pending bit is set (which it clears) or deadline passes.
-// While it polls the vCPU sleeps, so between slices it lets the other
-// runnable goroutines run (runtime.Gosched); a timer of another goroutine
-// may fire up to a slice late.
+// Wait implements Events: it returns when port's pending bit is set
+// (which it clears) or, with api.ETIMEDOUT, when deadline passes.
+//
+// It sleeps only the calling thread: it unmasks port (Xen raises upcalls
+// only for unmasked ports), then blocks in the shim's
+// SYS_ANYKERNEL_EVTCHN_WAIT until the shim's upcall counter moves past
+// the value read before the pending bit was checked, so an event that
+// arrives in between is never missed. The call goes through the runtime's
+// blocking system call path, which hands the P to another thread: the
+// program's other goroutines run meanwhile, and the vCPU idles in the
+// shim when none has work. Under a shim without upcalls it falls back to
+// polling (see Poll) in slices of at most 10ms, between which the other
+// goroutines run.
 func (x *Xen) Wait(port uint32, deadline time.Time) error {
+	if port >= EventChannels {
+		return fmt.Errorf("hypercall: Wait: port %d out of range (%d event channels): %w", port, EventChannels, api.EINVAL)
+	}
+	if !x.info.hasUpcalls() {
+		return x.pollWait(port, deadline)
+	}
+	if x.shinfo.Masked(port) {
+		if err := x.Unmask(port); err != nil {
+			return err
+		}
+	}
+	for {
+		seq := atomic.LoadUint64(&x.info.Upcalls)
+		if x.shinfo.TakePending(port) {
+			return nil
+		}
+		timeout := ^uint64(0)
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return api.ETIMEDOUT
+			}
+			timeout = uint64(left)
+		}
+		// On ETIMEDOUT, look once more: the deadline and the pending bit
+		// decide, not the shim's clock.
+		if e := evtchnWait(seq, timeout); e != 0 && e != api.ETIMEDOUT {
+			return os.NewSyscallError("SYS_ANYKERNEL_EVTCHN_WAIT", e)
+		}
+	}
+}
+
+// pollWait is Wait under a shim without upcalls: SCHEDOP_poll in slices
+// of at most 10ms, during which the whole vCPU sleeps in Xen.
+func (x *Xen) pollWait(port uint32, deadline time.Time) error {
 	ports := [1]uint32{port}
 	for {
 		if x.shinfo.TakePending(port) {
@@ -294,6 +357,36 @@ func (x *Xen) Wait(port uint32, deadline time.Time) error {
 		if !x.shinfo.Pending(port) {
 			runtime.Gosched()
 		}
+	}
+}
+
+// ShimStats are the shim's event channel counters, for seeing where a
+// program waits.
+type ShimStats struct {
+	// UpcallVector is the vector Xen raises for events, 0 when the shim
+	// takes no upcalls (Wait then polls).
+	UpcallVector uint8
+	// Upcalls counts the upcalls the shim took.
+	Upcalls uint64
+	// EventBlocks counts the waits (Wait) that blocked their thread in
+	// the shim.
+	EventBlocks uint64
+	// Idle is how long the vCPU idled in the shim's scheduler (hlt), with
+	// every thread blocked; time spent in SCHEDOP_poll is not in it.
+	Idle time.Duration
+}
+
+// ShimStats returns the shim's event channel counters (zero under a shim
+// without upcalls).
+func (x *Xen) ShimStats() ShimStats {
+	if x.info.Size < uint64(unsafe.Sizeof(shimXenInfo{})) {
+		return ShimStats{}
+	}
+	return ShimStats{
+		UpcallVector: uint8(atomic.LoadUint64(&x.info.UpcallVector)),
+		Upcalls:      atomic.LoadUint64(&x.info.Upcalls),
+		EventBlocks:  atomic.LoadUint64(&x.info.EvtchnBlocks),
+		Idle:         time.Duration(atomic.LoadUint64(&x.info.IdleNs)),
 	}
 }
 

@@ -211,6 +211,9 @@ void machine_exit(int status, int crashed)
 			(mm_image_bytes + pool) >> 10, mm_image_bytes >> 10, pool >> 10,
 			(mm_pages_peak * PAGE) >> 10, (mm_pt_pages * PAGE) >> 10, now_ns() / 1000,
 			stat_syscalls, stat_faults, stat_irqs, stat_idle_ns / 1000, stat_tsc_emulated);
+		if (on_xen)
+			kprintf("anykernel: stats: %lu event channel upcalls, %lu event waits blocked\n",
+				xen_info.upcalls, xen_info.evtchn_blocks);
 	}
 	if (opt_prof) {
 		/* Sampled instruction pointers: map them with go tool addr2line. */

@@ -262,15 +262,17 @@ void schedule(void)
 		if (next)
 			break;
 		timer_update(now);
-		if (armed == INF) {
-			/* Nothing runnable, no deadline, and no device that could
+		if (armed == INF && !evtchn_waiters) {
+			/* Nothing runnable, no deadline, and no event that could
 			 * wake us: this can only be a deadlock. Say so rather than
-			 * hang. */
+			 * hang. (A thread waiting for an event channel may wait
+			 * forever: an upcall wakes it.) */
 			kprintf("\nanykernel: deadlock: every thread is blocked with no timeout\n");
 			machine_exit(2, 1);
 		}
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		stat_idle_ns += now_ns() - now;
+		xen_info.idle_ns = stat_idle_ns; /* for the program's eyes */
 	}
 	if (next == prev)
 		return;

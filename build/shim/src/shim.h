@@ -80,10 +80,36 @@ struct xen_info {
 	u64 cpuid_base;     /* Xen's first CPUID leaf */
 	u64 hypercall_page; /* the shim's hypercall page */
 	u64 shared_info;    /* where shared_info is mapped, 0 when it is not */
+	/* Event channel upcalls (since size 80). */
+	u64 upcall_vector;  /* the vector Xen raises, 0 when the shim takes no upcalls */
+	u64 upcalls;        /* upcalls taken: what SYS_ANYKERNEL_EVTCHN_WAIT waits on */
+	u64 evtchn_blocks;  /* SYS_ANYKERNEL_EVTCHN_WAIT calls that blocked their thread */
+	u64 idle_ns;        /* time the vCPU idled in the shim's scheduler (hlt) */
 };
 extern struct xen_info xen_info;
 int xen_detect(void);
 void xen_init(void);
+
+/*
+ * Event channel upcalls. Xen marks vcpu_info.evtchn_upcall_pending when an
+ * event arrives on an unmasked port and raises XEN_UPCALL_VEC
+ * (HVM_PARAM_CALLBACK_IRQ, vector type); xen_upcall acknowledges it and
+ * wakes the threads in SYS_ANYKERNEL_EVTCHN_WAIT. Which port fired is for
+ * the program to find out from the pending bitmap: the shim never clears
+ * a port's pending bit.
+ *
+ * SYS_ANYKERNEL_EVTCHN_WAIT(seq, timeout_ns), a shim-private system call:
+ * block the calling thread until xen_info.upcalls differs from seq (read
+ * by the caller before it last looked at the pending bits, so no wake-up
+ * is lost) or timeout_ns passes (~0: never). Returns 0 when the counter
+ * moved, -ETIMEDOUT, or -ENOSYS when the shim takes no upcalls. Only this
+ * thread sleeps; the vCPU runs the others or idles in hlt.
+ */
+#define XEN_UPCALL_VEC 0xf3
+#define SYS_ANYKERNEL_EVTCHN_WAIT 0x414b0001UL
+void xen_upcall(void);
+s64 xen_evtchn_wait(u64 seq, u64 timeout_ns);
+extern int evtchn_waiters; /* threads in SYS_ANYKERNEL_EVTCHN_WAIT */
 void xen_console_write(const char *s, size_t n);
 void xen_console_flush(void);
 __attribute__((noreturn)) void xen_shutdown(int reason);

@@ -435,6 +435,8 @@ static s64 dispatch(struct frame *f)
 		}
 		return fd;
 	}
+	case SYS_ANYKERNEL_EVTCHN_WAIT:
+		return xen_evtchn_wait(a0, a1);
 	case 334: /* rseq */
 	case 435: /* clone3: Go falls back to clone */
 		return -ENOSYS;
@@ -525,6 +527,9 @@ void trap(struct frame *f, int from_user)
 		timer_irq(from_user);
 		if (from_user)
 			signal_deliver(f);
+		return;
+	} else if (v == XEN_UPCALL_VEC && on_xen) {
+		xen_upcall();
 		return;
 	} else if (v == 0xff || (v >= 0x21 && v < 0x100)) {
 		return; /* spurious or stray: nothing to acknowledge */

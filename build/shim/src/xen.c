@@ -1,7 +1,7 @@
 /*
  * xen.c: what a PVH domU needs from Xen: the hypercall page, the PV
- * console ring, pvclock and the wall clock from shared_info, and
- * SCHEDOP_shutdown. Layouts follow Xen's public headers (xen.h,
+ * console ring, pvclock and the wall clock from shared_info, event channel
+ * upcalls, and SCHEDOP_shutdown. Layouts follow Xen's public headers (xen.h,
  * hvm/params.h, io/console.h, arch-x86/cpuid.h).
  */
 #include "shim.h"
@@ -24,7 +24,7 @@ struct xencons_interface {
 static volatile struct xencons_interface *ring;
 static u32 cons_evtchn;
 static volatile u8 *shinfo;
-struct xen_info xen_info = { XEN_INFO_MAGIC, sizeof(struct xen_info) };
+struct xen_info xen_info = { .magic = XEN_INFO_MAGIC, .size = sizeof(struct xen_info) };
 
 int xen_detect(void)
 {
@@ -59,6 +59,14 @@ static u64 hvm_get_param(u32 idx)
 	return p.value;
 }
 
+static void upcall_init(void);
+
+static s64 hvm_set_param(u32 idx, u64 value)
+{
+	struct { u16 domid, pad; u32 index; u64 value; } p = { DOMID_SELF, 0, idx, value };
+	return hypercall(HYPERVISOR_hvm_op, 0 /* HVMOP_set_param */, (u64)&p);
+}
+
 static void notify(void)
 {
 	u32 port = cons_evtchn;
@@ -90,6 +98,78 @@ void xen_init(void)
 	xen_info.cpuid_base = xen_base;
 	xen_info.hypercall_page = (u64)hcall_page;
 	xen_info.shared_info = (u64)shinfo;
+	if (shinfo)
+		upcall_init();
+}
+
+/* vcpu_info[0] in shared_info (xen.h): the fields the upcall handler uses. */
+#define VI_UPCALL_PENDING 0 /* u8 evtchn_upcall_pending */
+#define VI_UPCALL_MASK 1    /* u8 evtchn_upcall_mask */
+#define VI_PENDING_SEL 8    /* u64 evtchn_pending_sel */
+
+/*
+ * upcall_init asks Xen to raise XEN_UPCALL_VEC for events (the IDT already
+ * routes every vector to trap(), which calls xen_upcall for this one). An
+ * HVM vCPU takes the upcall only with interrupts on, which in the shim is
+ * the program's code and the idle hlt, both places that can take it;
+ * evtchn_upcall_mask (what PV guests gate on) stays set until the handler
+ * is in place, for any Xen that looks at it.
+ */
+static void upcall_init(void)
+{
+	shinfo[VI_UPCALL_MASK] = 1;
+	s64 r = hvm_set_param(0 /* HVM_PARAM_CALLBACK_IRQ */, (2UL << 56) /* HVM_PARAM_CALLBACK_TYPE_VECTOR */ | XEN_UPCALL_VEC);
+	if (r < 0) {
+		/* Wait then falls back to SCHEDOP_poll in the program. */
+		kprintf("anykernel: no event channel upcalls (HVM_PARAM_CALLBACK_IRQ: %ld)\n", r);
+		return;
+	}
+	xen_info.upcall_vector = XEN_UPCALL_VEC;
+	barrier();
+	shinfo[VI_UPCALL_MASK] = 0;
+}
+
+static char evtchn_key; /* threads in SYS_ANYKERNEL_EVTCHN_WAIT block on this */
+int evtchn_waiters;
+
+/* xen_upcall runs with interrupts off, from trap(). */
+void xen_upcall(void)
+{
+	if (!shinfo)
+		return;
+	shinfo[VI_UPCALL_PENDING] = 0;
+	/* Xen raises the upcall only when it sets a selector bit that was
+	 * clear: clear them all, so that the next event on any port raises it
+	 * again. The ports' own pending bits are the program's to take. */
+	__atomic_exchange_n((volatile u64 *)(shinfo + VI_PENDING_SEL), 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&xen_info.upcalls, xen_info.upcalls + 1, __ATOMIC_SEQ_CST);
+	wake(&evtchn_key, 1 << 30);
+}
+
+s64 xen_evtchn_wait(u64 seq, u64 timeout)
+{
+	if (!xen_info.upcall_vector)
+		return -38; /* ENOSYS */
+	/* System calls run with interrupts off: no upcall can slip in between
+	 * this check and block(). */
+	if (__atomic_load_n(&xen_info.upcalls, __ATOMIC_SEQ_CST) != seq)
+		return 0;
+	if (timeout == 0)
+		return -110; /* ETIMEDOUT */
+	u64 now = now_ns();
+	u64 deadline = timeout >= INF - now ? INF : now + timeout;
+	s64 r = 0;
+	xen_info.evtchn_blocks++;
+	evtchn_waiters++;
+	while (__atomic_load_n(&xen_info.upcalls, __ATOMIC_SEQ_CST) == seq) {
+		if (block(&evtchn_key, deadline) < 0) {
+			if (__atomic_load_n(&xen_info.upcalls, __ATOMIC_SEQ_CST) == seq)
+				r = -110;
+			break;
+		}
+	}
+	evtchn_waiters--;
+	return r;
 }
 
 /* The TSC frequency Xen tells the guest (leaf 4, sub-leaf 0, ECX kHz). */

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -82,11 +84,14 @@ func main() {
 	consPort, err4 := x.HVMParam(hypercall.HVMParamConsoleEvtch)
 	check("hvm_param", errors.Join(err1, err2, err3, err4) == nil && storePFN != 0 && storePort != 0 && consPFN != 0 && consPort != 0,
 		"xenstore frame %#x port %d, console frame %#x port %d (%v)", storePFN, storePort, consPFN, consPort, errors.Join(err1, err2, err3, err4))
+	// The shim asks for event upcalls on a vector of its own
+	// (HVM_PARAM_CALLBACK_TYPE_VECTOR is 2 in the top byte).
+	vec := x.ShimStats().UpcallVector
 	cb, err := x.HVMParam(hypercall.HVMParamCallbackIRQ)
 	if err == nil {
-		err = x.SetHVMParam(hypercall.HVMParamCallbackIRQ, cb) // no upcalls: 0, set again
+		err = x.SetHVMParam(hypercall.HVMParamCallbackIRQ, cb) // set again, unchanged
 	}
-	check("hvm_set_param", err == nil && cb == 0, "HVM_PARAM_CALLBACK_IRQ %d, set back (%v)", cb, err)
+	check("hvm_set_param", err == nil && vec != 0 && cb == 2<<56|uint64(vec), "HVM_PARAM_CALLBACK_IRQ %#x, the shim's upcall vector %#x, set back (%v)", cb, vec, err)
 	_, err = x.HVMParam(100000)
 	check("hvm_param_invalid", errors.Is(err, api.EINVAL), "HVMOP_get_param(100000): %v", err)
 
@@ -163,10 +168,101 @@ func events(x *hypercall.Xen) {
 	err = x.Wait(a, time.Now().Add(5*time.Second))
 	check("wait_notified", err == nil && time.Since(start) >= 15*time.Millisecond && time.Since(start) < 2*time.Second,
 		"woken after %v (%v)", time.Since(start), err)
+	waitUpcall(x, a, b)
+	waitIdle(x)
 	err = errors.Join(x.CloseChannel(b), x.CloseChannel(a))
 	check("evtchn_close", err == nil, "%v", err)
 	err = x.Notify(b)
 	check("evtchn_send_closed", errors.Is(err, api.EINVAL) || errors.Is(err, api.ENOENT), "send on a closed port: %v", err)
+}
+
+// waitUpcall: a Notify from another goroutine wakes a Wait through the
+// shim's upcall, and the waiting thread blocked in the shim (not the vCPU
+// in Xen): the other goroutine got its rounds done meanwhile.
+func waitUpcall(x *hypercall.Xen, a, b uint32) {
+	const rounds = 20
+	x.SharedInfo().TakePending(a)
+	before := x.ShimStats()
+	var waiting atomic.Bool
+	waiting.Store(true)
+	var doneWhileWaiting atomic.Int64
+	go func() {
+		n := 0
+		for ; n < rounds && waiting.Load(); n++ {
+			time.Sleep(time.Millisecond)
+		}
+		doneWhileWaiting.Store(int64(n))
+		x.Notify(b)
+	}()
+	err := x.Wait(a, time.Now().Add(30*time.Second)) // a safety net, not a measurement
+	waiting.Store(false)
+	after := x.ShimStats()
+	n := doneWhileWaiting.Load()
+	check("wait_upcall", err == nil && n == rounds && after.EventBlocks > before.EventBlocks && after.Upcalls > before.Upcalls && !x.SharedInfo().Masked(a),
+		"woken by a Notify after the other goroutine's %d/%d sleeps (%v); shim: %d upcalls, %d blocked waits, idle %v meanwhile",
+		n, rounds, err, after.Upcalls-before.Upcalls, after.EventBlocks-before.EventBlocks, after.Idle-before.Idle)
+}
+
+// waitIdle: while one goroutine waits 300ms on a port that never fires,
+// another counts 1ms sleeps. With Wait the waiting thread blocks in the
+// shim and the vCPU idles there; with a SCHEDOP_poll loop (Wait's old
+// way, still what a shim without upcalls gets) the vCPU sleeps in Xen
+// in 10ms slices and the counting goroutine runs only between them.
+func waitIdle(x *hypercall.Xen) {
+	c, err := x.AllocUnbound(hypercall.DomIDSelf) // never bound: never fires
+	if err != nil {
+		check("wait_idle", false, "EVTCHNOP_alloc_unbound: %v", err)
+		return
+	}
+	defer x.CloseChannel(c)
+	measure := func(wait func(port uint32, deadline time.Time) error) (rounds int64, d hypercall.ShimStats, err error) {
+		var stop atomic.Bool
+		var n atomic.Int64
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for !stop.Load() {
+				time.Sleep(time.Millisecond)
+				n.Add(1)
+			}
+		}()
+		before := x.ShimStats()
+		err = wait(c, time.Now().Add(300*time.Millisecond))
+		rounds = n.Load()
+		after := x.ShimStats()
+		stop.Store(true)
+		<-done
+		return rounds, hypercall.ShimStats{Upcalls: after.Upcalls - before.Upcalls, EventBlocks: after.EventBlocks - before.EventBlocks, Idle: after.Idle - before.Idle}, err
+	}
+	rounds, d, err := measure(x.Wait)
+	check("wait_idle", err == api.ETIMEDOUT && d.EventBlocks > 0 && d.Idle > 0,
+		"Wait 300ms (%v): the other goroutine slept 1ms %d times; the waiting thread blocked in the shim %d times, the vCPU idled there %v",
+		err, rounds, d.EventBlocks, d.Idle)
+	pollRounds, d, err := measure(func(port uint32, deadline time.Time) error { return pollWait(x, port, deadline) })
+	check("wait_idle_poll", err == api.ETIMEDOUT && d.EventBlocks == 0,
+		"SCHEDOP_poll loop 300ms (%v): the other goroutine slept 1ms %d times (%d with Wait); the vCPU idled in the shim %v",
+		err, pollRounds, rounds, d.Idle)
+}
+
+// pollWait is how Wait waited before the shim took upcalls: SCHEDOP_poll
+// in slices of at most 10ms, letting other goroutines run in between.
+func pollWait(x *hypercall.Xen, port uint32, deadline time.Time) error {
+	ports := []uint32{port}
+	for {
+		if x.SharedInfo().TakePending(port) {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return api.ETIMEDOUT
+		}
+		if err := x.Poll(ports, min(left, 10*time.Millisecond)); err != nil {
+			return err
+		}
+		if !x.SharedInfo().Pending(port) {
+			runtime.Gosched()
+		}
+	}
 }
 
 func grants(x *hypercall.Xen, storePFN, consPFN uint64) {
