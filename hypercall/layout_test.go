@@ -364,7 +364,8 @@ int main(void)
 
 // TestShimXenInfo checks the Go view of the shim's struct xen_info (the
 // auxiliary vector entry through which the shim says where shared_info
-// is) against build/shim/src/shim.h.
+// is and counts event upcalls) and of its private system call number
+// against build/shim/src/shim.h.
 func TestShimXenInfo(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -389,6 +390,12 @@ func TestShimXenInfo(t *testing.T) {
 		{"offsetof(struct xen_info, cpuid_base)", uint64(unsafe.Offsetof(si.CPUIDBase))},
 		{"offsetof(struct xen_info, hypercall_page)", uint64(unsafe.Offsetof(si.HypercallPage))},
 		{"offsetof(struct xen_info, shared_info)", uint64(unsafe.Offsetof(si.SharedInfo))},
+		{"offsetof(struct xen_info, upcall_vector)", uint64(unsafe.Offsetof(si.UpcallVector))},
+		{"offsetof(struct xen_info, upcall_vector)", shimXenInfoV1Size},
+		{"offsetof(struct xen_info, upcalls)", uint64(unsafe.Offsetof(si.Upcalls))},
+		{"offsetof(struct xen_info, evtchn_blocks)", uint64(unsafe.Offsetof(si.EvtchnBlocks))},
+		{"offsetof(struct xen_info, idle_ns)", uint64(unsafe.Offsetof(si.IdleNs))},
+		{"SYS_ANYKERNEL_EVTCHN_WAIT", sysAnykernelEvtchnWait},
 	} {
 		fmt.Fprintf(&c, "_Static_assert((%s) == %#xUL, \"%s is %#x in Go\");\n", k.expr, k.v, k.expr, k.v)
 	}

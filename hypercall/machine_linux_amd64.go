@@ -34,12 +34,6 @@ func auxv(key uintptr) (uintptr, bool) {
 	return 0, false
 }
 
-// sysAnykernelEvtchnWait is the shim's private system call
-// SYS_ANYKERNEL_EVTCHN_WAIT(seq, timeout_ns) (build/shim/src/shim.h): it
-// blocks the calling thread until the shim's upcall counter differs from
-// seq or timeout_ns passes (^0: never).
-const sysAnykernelEvtchnWait = 0x414b0001
-
 // evtchnWait makes SYS_ANYKERNEL_EVTCHN_WAIT through unix.Syscall, the
 // runtime's blocking path (not RawSyscall), so that the scheduler hands
 // this thread's P to another while the shim sleeps it. Linux amd64's

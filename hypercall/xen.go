@@ -34,12 +34,18 @@ type shimXenInfo struct {
 	CPUIDBase     uint64
 	HypercallPage uint64
 	SharedInfo    uint64
-	// Since size 80: event channel upcalls (build/shim/src/shim.h).
+	// Since size 72: event channel upcalls (build/shim/src/shim.h).
 	UpcallVector uint64 // 0 when the shim takes no upcalls
 	Upcalls      uint64 // upcalls taken; evtchnWait waits for it to move
 	EvtchnBlocks uint64 // evtchnWait calls that blocked their thread
 	IdleNs       uint64 // time the vCPU idled in the shim's scheduler
 }
+
+// sysAnykernelEvtchnWait is the shim's private system call
+// SYS_ANYKERNEL_EVTCHN_WAIT(seq, timeout_ns) (build/shim/src/shim.h): it
+// blocks the calling thread until the shim's upcall counter differs from
+// seq or timeout_ns passes (^0: never).
+const sysAnykernelEvtchnWait = 0x414b0001
 
 // shimXenInfoV1Size is the size of the first struct xen_info, without
 // the upcall fields.

@@ -80,7 +80,7 @@ struct xen_info {
 	u64 cpuid_base;     /* Xen's first CPUID leaf */
 	u64 hypercall_page; /* the shim's hypercall page */
 	u64 shared_info;    /* where shared_info is mapped, 0 when it is not */
-	/* Event channel upcalls (since size 80). */
+	/* Event channel upcalls (since size 72). */
 	u64 upcall_vector;  /* the vector Xen raises, 0 when the shim takes no upcalls */
 	u64 upcalls;        /* upcalls taken: what SYS_ANYKERNEL_EVTCHN_WAIT waits on */
 	u64 evtchn_blocks;  /* SYS_ANYKERNEL_EVTCHN_WAIT calls that blocked their thread */
