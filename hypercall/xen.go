@@ -305,9 +305,10 @@ func (x *Xen) Poll(ports []uint32, timeout time.Duration) error {
 // arrives in between is never missed. The call goes through the runtime's
 // blocking system call path, which hands the P to another thread: the
 // program's other goroutines run meanwhile, and the vCPU idles in the
-// shim when none has work. Under a shim without upcalls it falls back to
-// polling (see Poll) in slices of at most 10ms, between which the other
-// goroutines run.
+// shim when none has work. Each Wait in progress holds an OS thread (the
+// shim has 64); the ring clients here have at most one per port. Under a
+// shim without upcalls it falls back to polling (see Poll) in slices of
+// at most 10ms, between which the other goroutines run.
 func (x *Xen) Wait(port uint32, deadline time.Time) error {
 	if port >= EventChannels {
 		return fmt.Errorf("hypercall: Wait: port %d out of range (%d event channels): %w", port, EventChannels, api.EINVAL)
