@@ -194,13 +194,19 @@ func waitUpcall(x *hypercall.Xen, a, b uint32) {
 		doneWhileWaiting.Store(int64(n))
 		x.Notify(b)
 	}()
-	err := x.Wait(a, time.Now().Add(30*time.Second)) // a safety net, not a measurement
+	// No deadline, like an appliance watching control/shutdown; a
+	// watchdog notifies too after 30s, so that a broken wait fails the
+	// check rather than hanging the guest.
+	var watchdog atomic.Bool
+	wd := time.AfterFunc(30*time.Second, func() { watchdog.Store(true); x.Notify(b) })
+	err := x.Wait(a, time.Time{})
+	wd.Stop()
 	waiting.Store(false)
 	after := x.ShimStats()
 	n := doneWhileWaiting.Load()
-	check("wait_upcall", err == nil && n == rounds && after.EventBlocks > before.EventBlocks && after.Upcalls > before.Upcalls && !x.SharedInfo().Masked(a),
-		"woken by a Notify after the other goroutine's %d/%d sleeps (%v); shim: %d upcalls, %d blocked waits, idle %v meanwhile",
-		n, rounds, err, after.Upcalls-before.Upcalls, after.EventBlocks-before.EventBlocks, after.Idle-before.Idle)
+	check("wait_upcall", err == nil && !watchdog.Load() && n == rounds && after.EventBlocks > before.EventBlocks && after.Upcalls > before.Upcalls && !x.SharedInfo().Masked(a),
+		"Wait without a deadline woken by a Notify after the other goroutine's %d/%d sleeps (%v, watchdog %v); shim: %d upcalls, %d blocked waits, idle %v meanwhile",
+		n, rounds, err, watchdog.Load(), after.Upcalls-before.Upcalls, after.EventBlocks-before.EventBlocks, after.Idle-before.Idle)
 }
 
 // waitIdle: while one goroutine waits 300ms on a port that never fires,
