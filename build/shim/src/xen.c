@@ -1,8 +1,8 @@
 /*
  * xen.c: what a PVH domU needs from Xen: the hypercall page, the PV
- * console ring, pvclock and the wall clock from shared_info, event channel
- * upcalls, and SCHEDOP_shutdown. Layouts follow Xen's public headers (xen.h,
- * hvm/params.h, io/console.h, arch-x86/cpuid.h).
+ * console ring, pvclock and the wall clock from shared_info, event
+ * channel upcalls, and SCHEDOP_shutdown. Layouts follow Xen's public
+ * headers (xen.h, hvm/params.h, io/console.h, arch-x86/cpuid.h).
  */
 #include "shim.h"
 
@@ -59,8 +59,6 @@ static u64 hvm_get_param(u32 idx)
 	return p.value;
 }
 
-static void upcall_init(void);
-
 static s64 hvm_set_param(u32 idx, u64 value)
 {
 	struct { u16 domid, pad; u32 index; u64 value; } p = { DOMID_SELF, 0, idx, value };
@@ -76,30 +74,6 @@ static void notify(void)
 static void yield(void)
 {
 	hypercall(HYPERVISOR_sched_op, 0 /* SCHEDOP_yield */, 0);
-}
-
-void xen_init(void)
-{
-	u32 r[4];
-	cpuid(xen_base + 2, 0, r);
-	wrmsr(r[1], (u64)hcall_page);
-	hcall_ready = 1;
-	u64 pfn = hvm_get_param(17); /* HVM_PARAM_CONSOLE_PFN */
-	cons_evtchn = hvm_get_param(18);
-	if (pfn && pfn < (0x100000000UL >> 12))
-		ring = (struct xencons_interface *)(pfn << 12);
-	/* Map shared_info over a pool page for pvclock and the wall clock. */
-	u64 page = page_alloc();
-	struct { u16 domid, size; u32 space; u64 idx, gpfn; } xatp = { DOMID_SELF, 0, 0 /* shared_info */, 0, page >> 12 };
-	if (hypercall(HYPERVISOR_memory_op, 7 /* XENMEM_add_to_physmap */, (u64)&xatp) == 0)
-		shinfo = (volatile u8 *)page;
-	else
-		kprintf("anykernel: cannot map shared_info; using the TSC\n");
-	xen_info.cpuid_base = xen_base;
-	xen_info.hypercall_page = (u64)hcall_page;
-	xen_info.shared_info = (u64)shinfo;
-	if (shinfo)
-		upcall_init();
 }
 
 /* vcpu_info[0] in shared_info (xen.h): the fields the upcall handler uses. */
@@ -127,6 +101,31 @@ static void upcall_init(void)
 	xen_info.upcall_vector = XEN_UPCALL_VEC;
 	barrier();
 	shinfo[VI_UPCALL_MASK] = 0;
+}
+
+void xen_init(void)
+{
+	u32 r[4];
+	cpuid(xen_base + 2, 0, r);
+	wrmsr(r[1], (u64)hcall_page);
+	hcall_ready = 1;
+	u64 pfn = hvm_get_param(17); /* HVM_PARAM_CONSOLE_PFN */
+	cons_evtchn = hvm_get_param(18);
+	if (pfn && pfn < (0x100000000UL >> 12))
+		ring = (struct xencons_interface *)(pfn << 12);
+	/* Map shared_info over a pool page for pvclock, the wall clock and the
+	 * event channel upcalls. */
+	u64 page = page_alloc();
+	struct { u16 domid, size; u32 space; u64 idx, gpfn; } xatp = { DOMID_SELF, 0, 0 /* shared_info */, 0, page >> 12 };
+	if (hypercall(HYPERVISOR_memory_op, 7 /* XENMEM_add_to_physmap */, (u64)&xatp) == 0)
+		shinfo = (volatile u8 *)page;
+	else
+		kprintf("anykernel: cannot map shared_info; using the TSC\n");
+	xen_info.cpuid_base = xen_base;
+	xen_info.hypercall_page = (u64)hcall_page;
+	xen_info.shared_info = (u64)shinfo;
+	if (shinfo)
+		upcall_init();
 }
 
 static char evtchn_key; /* threads in SYS_ANYKERNEL_EVTCHN_WAIT block on this */
