@@ -18,7 +18,10 @@
 //
 // Platform: on Xen (detected by CPUID) output goes to the PV console ring,
 // time comes from pvclock and the shared_info wall clock, and exit is
-// SCHEDOP_shutdown (poweroff for status 0, crash otherwise); elsewhere
+// SCHEDOP_shutdown (poweroff for status 0, crash otherwise), and the shim
+// takes event-channel upcalls (HVM_PARAM_CALLBACK_IRQ, vector 0xf3) so that
+// package hypercall's Wait can sleep one thread in the shim's own syscall
+// SYS_ANYKERNEL_EVTCHN_WAIT (src/shim.h) while the others run; elsewhere
 // (QEMU) output goes to COM1, the TSC is calibrated against the LAPIC
 // timer, wall time comes from the CMOS RTC, and exit writes the status to
 // an isa-debug-exit device at port 0xf4. Either way the last line is
