@@ -65,8 +65,29 @@ func pathErr(call, path string, e Errno) error {
 
 // callErr wraps e with the name of the call.
 func callErr(call string, e Errno) error {
+	if e == EAGAIN {
+		if err := againErrs[call]; err != nil {
+			return err
+		}
+	}
 	return os.NewSyscallError(call, e)
 }
+
+// againErrs are the wrapped EAGAINs of the calls a nonblocking descriptor
+// makes in a loop, made once: a poller (api/knet's, or a user's) meets
+// EAGAIN on every miss, and these paths must not allocate. They are
+// shared values, like io.EOF: compare them with errors.Is, never modify.
+var againErrs = func() map[string]error {
+	m := map[string]error{}
+	for _, c := range []string{
+		"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv2", "pwritev2",
+		"recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
+		"accept", "accept4", "splice", "tee", "sendfile",
+	} {
+		m[c] = os.NewSyscallError(c, EAGAIN)
+	}
+	return m
+}()
 
 // argErr reports bad input detected before any call was made: it is EINVAL
 // wrapped with what was wrong, so errors.Is(err, api.EINVAL) holds.
