@@ -33,6 +33,11 @@ type Conn struct {
 	wmu     sync.Mutex // one Write at a time: writes do not interleave
 	once    sync.Once
 	closing chan struct{}
+	// The host fast path (nil elsewhere) and its calls, under rmu and
+	// wmu; knet's poller's waiters otherwise.
+	h        *hostFd
+	rop, wop hostOp
+	rw, ww   waiter
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -49,16 +54,28 @@ func NewConn(fd *api.Fd, network string) (*Conn, error) {
 	if err := fd.SetNonblock(true); err != nil {
 		return nil, &net.OpError{Op: "newconn", Net: network, Err: err}
 	}
-	c := newConn(fd, network, nil)
+	dgram := datagram(network)
 	if ty, err := fd.SocketType(); err == nil && ty == api.SOCK_DGRAM {
-		c.dgram = true
+		dgram = true
 	}
-	return c, nil
+	return newConn(fd, network, dgram, nil, newHostFd(fd)), nil
 }
 
-// newConn wraps a nonblocking socket; raddr is the peer when known.
-func newConn(fd *api.Fd, network string, raddr net.Addr) *Conn {
-	c := &Conn{fd: fd, network: network, dgram: datagram(network), closing: make(chan struct{})}
+// newConn wraps a nonblocking socket; raddr is the peer when known, h
+// its host fast path (nil: none).
+func newConn(fd *api.Fd, network string, dgram bool, raddr net.Addr, h *hostFd) *Conn {
+	c := &Conn{fd: fd, network: network, dgram: dgram, closing: make(chan struct{}), h: h}
+	if h != nil {
+		if dgram {
+			// Not read and write: a zero-length read takes no
+			// datagram, and a datagram Read must.
+			c.rop.init(h.sys, h.sys.recvfrom, "recvfrom")
+			c.wop.init(h.sys, h.sys.sendto, "sendto")
+		} else {
+			c.rop.init(h.sys, h.sys.read, "read")
+			c.wop.init(h.sys, h.sys.write, "write")
+		}
+	}
 	if sa, err := fd.Getsockname(); err == nil {
 		c.laddr = toNetAddr(sa, network)
 	}
@@ -96,6 +113,9 @@ func (c *Conn) closed() bool {
 // once the read deadline has passed. On a datagram Conn it reads one
 // datagram (see Conn).
 func (c *Conn) Read(b []byte) (int, error) {
+	if c.h != nil {
+		return c.hostRead(b)
+	}
 	if c.dgram {
 		return c.readDatagram(b)
 	}
@@ -116,7 +136,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		case err == nil, err == io.EOF:
 			return n, err
 		case errors.Is(err, api.EAGAIN):
-			if err := wait(c.fd, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+			if err := wait(&c.rw, c.fd, api.POLLIN, &c.rd, c.closing, nil); err != nil {
 				return 0, c.opErr("read", err)
 			}
 		case errors.Is(err, api.EINTR):
@@ -132,6 +152,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 // Close) stops it; it returns how much was written. On a datagram Conn it
 // sends b as one datagram: all of it or nothing (EMSGSIZE when too long).
 func (c *Conn) Write(b []byte) (int, error) {
+	if c.h != nil {
+		return c.hostWrite(b)
+	}
 	if c.dgram {
 		return c.writeDatagram(b)
 	}
@@ -153,7 +176,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		switch {
 		case err == nil, err == io.ErrShortWrite:
 		case errors.Is(err, api.EAGAIN):
-			if err := wait(c.fd, api.POLLOUT, &c.wd, c.closing, nil); err != nil {
+			if err := wait(&c.ww, c.fd, api.POLLOUT, &c.wd, c.closing, nil); err != nil {
 				return done, c.opErr("write", err)
 			}
 		case errors.Is(err, api.EINTR):
@@ -176,6 +199,7 @@ func (c *Conn) Close() error {
 	if !first {
 		return c.opErr("close", net.ErrClosed)
 	}
+	c.h.close()
 	err := closeFd(c.fd)
 	return c.opErr("close", err)
 }
@@ -219,7 +243,7 @@ func (c *Conn) readDatagram(b []byte) (int, error) {
 		if err == nil {
 			return n, nil
 		}
-		if err := retry(c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+		if err := retry(nil, &c.rw, c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
 			return 0, c.opErr("read", err)
 		}
 	}
@@ -236,7 +260,7 @@ func (c *Conn) writeDatagram(b []byte) (int, error) {
 		if err == nil {
 			return n, nil
 		}
-		if err := retry(c.fd, err, api.POLLOUT, &c.wd, c.closing, &spin); err != nil {
+		if err := retry(nil, &c.ww, c.fd, err, api.POLLOUT, &c.wd, c.closing, &spin); err != nil {
 			return 0, c.opErr("write", err)
 		}
 	}
@@ -266,6 +290,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	}
 	c.rd.set(t)
 	c.wd.set(t)
+	c.h.setDeadline(t, true, true)
 	return nil
 }
 
@@ -276,6 +301,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 		return c.opErr("set", net.ErrClosed)
 	}
 	c.rd.set(t)
+	c.h.setDeadline(t, true, false)
 	return nil
 }
 
@@ -285,5 +311,57 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 		return c.opErr("set", net.ErrClosed)
 	}
 	c.wd.set(t)
+	c.h.setDeadline(t, false, true)
 	return nil
+}
+
+// hostRead is Read on the host fast path: the call is made in Go's
+// netpoller's callback, and the File's deadline and Close end the wait.
+func (c *Conn) hostRead(b []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.closed() {
+		return 0, c.opErr("read", net.ErrClosed)
+	}
+	if len(b) == 0 && !c.dgram {
+		if c.rd.expired() {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		return 0, nil
+	}
+	n, err := c.rop.do(c.h, false, b, c.closing)
+	switch {
+	case err != nil:
+		return 0, c.opErr("read", err)
+	case n == 0 && !c.dgram:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// hostWrite is Write on the host fast path: all of b on a stream, one
+// datagram otherwise.
+func (c *Conn) hostWrite(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	done := 0
+	for {
+		if c.closed() {
+			return done, c.opErr("write", net.ErrClosed)
+		}
+		if len(b) == 0 && !c.dgram {
+			if c.wd.expired() {
+				return 0, c.opErr("write", os.ErrDeadlineExceeded)
+			}
+			return 0, nil
+		}
+		n, err := c.wop.do(c.h, true, b[done:], c.closing)
+		done += n
+		if err != nil {
+			return done, c.opErr("write", err)
+		}
+		if c.dgram || done == len(b) {
+			return done, nil
+		}
+	}
 }

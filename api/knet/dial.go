@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anykernel/anykernel/api"
@@ -89,9 +90,11 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 	if err != nil {
 		return nil, opErr(raddr, err)
 	}
+	h := newHostFd(fd)
 	ok := false
 	defer func() {
 		if !ok {
+			h.close()
 			fd.Close()
 		}
 	}()
@@ -111,9 +114,31 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 		err = api.EINPROGRESS
 	}
 	if errors.Is(err, api.EINPROGRESS) || errors.Is(err, api.EALREADY) {
+		if h != nil {
+			// The File's write deadline is the connect's; the
+			// context ending moves it to the past.
+			h.setDeadline(dl.t, false, true)
+			var mu sync.Mutex
+			connected := false
+			stop := context.AfterFunc(ctx, func() {
+				mu.Lock()
+				if !connected {
+					h.setDeadline(time.Unix(1, 0), false, true)
+				}
+				mu.Unlock()
+			})
+			defer func() {
+				stop()
+				mu.Lock()
+				connected = true
+				mu.Unlock()
+				// The Conn starts without a deadline.
+				h.setDeadline(time.Time{}, false, true)
+			}()
+		}
 		for {
-			if err := wait(fd, api.POLLOUT, &dl, nil, ctx.Done()); err != nil {
-				if err == errDone {
+			if err := waitFor(h, nil, fd, api.POLLOUT, &dl, nil, ctx.Done()); err != nil {
+				if err == errDone || ctx.Err() != nil {
 					err = ctx.Err()
 				}
 				// As package net: the Timeout and the context's
@@ -143,7 +168,7 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 		return nil, opErr(raddr, err)
 	}
 	ok = true
-	return newConn(fd, network, raddr), nil
+	return newConn(fd, network, datagram(network), raddr, h), nil
 }
 
 // errTimeout is a context deadline as package net reports it: an error

@@ -22,6 +22,8 @@ type Listener struct {
 	once    sync.Once
 	closing chan struct{}
 	plain   atomic.Bool // the kernel lacks accept4: accept, then fcntl
+	h       *hostFd     // the host fast path; nil elsewhere
+	w       waiter      // Accept's in knet's poller
 }
 
 var _ net.Listener = (*Listener)(nil)
@@ -67,7 +69,7 @@ func Listen(k *api.Kernel, network, address string) (*Listener, error) {
 		fd.Close()
 		return nil, opErr(err)
 	}
-	l := &Listener{fd: fd, network: network, closing: make(chan struct{})}
+	l := &Listener{fd: fd, network: network, closing: make(chan struct{}), h: newHostFd(fd)}
 	if got, err := fd.Getsockname(); err == nil {
 		l.addr = toNetAddr(got, network)
 	} else {
@@ -135,9 +137,9 @@ func (l *Listener) AcceptConn() (*Conn, error) {
 		fd, sa, err := l.accept()
 		switch {
 		case err == nil:
-			return newConn(fd, l.network, toNetAddr(sa, l.network)), nil
+			return newConn(fd, l.network, false, toNetAddr(sa, l.network), newHostFd(fd)), nil
 		case errors.Is(err, api.EAGAIN):
-			if err := wait(l.fd, api.POLLIN, &l.dl, l.closing, nil); err != nil {
+			if err := waitFor(l.h, &l.w, l.fd, api.POLLIN, &l.dl, l.closing, nil); err != nil {
 				return nil, l.opErr("accept", err)
 			}
 		case errors.Is(err, api.EINTR), errors.Is(err, api.ECONNABORTED):
@@ -186,6 +188,7 @@ func (l *Listener) Close() error {
 	if !first {
 		return l.opErr("close", net.ErrClosed)
 	}
+	l.h.close()
 	err := closeFd(l.fd)
 	if l.unlink != "" {
 		l.fd.Kernel().Unlink(l.unlink)
@@ -206,6 +209,7 @@ func (l *Listener) SetDeadline(t time.Time) error {
 		return l.opErr("set", net.ErrClosed)
 	}
 	l.dl.set(t)
+	l.h.setDeadline(t, true, false)
 	return nil
 }
 

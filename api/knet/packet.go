@@ -30,6 +30,8 @@ type PacketConn struct {
 	rd, wd  deadline
 	once    sync.Once
 	closing chan struct{}
+	h       *hostFd // the host fast path; nil elsewhere
+	rw, ww  waiter  // in knet's poller
 }
 
 var _ net.PacketConn = (*PacketConn)(nil)
@@ -126,7 +128,7 @@ func NewPacketConn(fd *api.Fd, network string) (*PacketConn, error) {
 }
 
 func newPacketConn(fd *api.Fd, network string, fam api.Family) *PacketConn {
-	c := &PacketConn{fd: fd, network: network, family: fam, closing: make(chan struct{})}
+	c := &PacketConn{fd: fd, network: network, family: fam, closing: make(chan struct{}), h: newHostFd(fd)}
 	if sa, err := fd.Getsockname(); err == nil {
 		c.laddr = toNetAddr(sa, network)
 	}
@@ -177,7 +179,7 @@ func (c *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			}
 			return n, nil, nil
 		}
-		if err := retry(c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+		if err := retry(c.h, &c.rw, c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
 			return 0, nil, c.opErr("read", nil, err)
 		}
 	}
@@ -209,7 +211,7 @@ func (c *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) 
 		if err == nil {
 			return n, ap, nil
 		}
-		if err := retry(c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
+		if err := retry(c.h, &c.rw, c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
 			return 0, netip.AddrPort{}, c.opErr("read", nil, err)
 		}
 	}
@@ -356,7 +358,7 @@ func (c *PacketConn) send(b []byte, sa api.Sockaddr) (int, error) {
 		if err == nil {
 			return n, nil
 		}
-		if err := retry(c.fd, err, api.POLLOUT, &c.wd, c.closing, &spin); err != nil {
+		if err := retry(c.h, &c.ww, c.fd, err, api.POLLOUT, &c.wd, c.closing, &spin); err != nil {
 			return 0, err
 		}
 	}
@@ -374,6 +376,7 @@ func (c *PacketConn) Close() error {
 	if !first {
 		return c.opErr("close", nil, net.ErrClosed)
 	}
+	c.h.close()
 	if err := closeFd(c.fd); err != nil {
 		return c.opErr("close", nil, err)
 	}
@@ -391,6 +394,7 @@ func (c *PacketConn) SetDeadline(t time.Time) error {
 	}
 	c.rd.set(t)
 	c.wd.set(t)
+	c.h.setDeadline(t, true, true)
 	return nil
 }
 
@@ -401,6 +405,7 @@ func (c *PacketConn) SetReadDeadline(t time.Time) error {
 		return c.opErr("set", nil, net.ErrClosed)
 	}
 	c.rd.set(t)
+	c.h.setDeadline(t, true, false)
 	return nil
 }
 
@@ -410,5 +415,6 @@ func (c *PacketConn) SetWriteDeadline(t time.Time) error {
 		return c.opErr("set", nil, net.ErrClosed)
 	}
 	c.wd.set(t)
+	c.h.setDeadline(t, false, true)
 	return nil
 }

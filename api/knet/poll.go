@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anykernel/anykernel/api"
@@ -32,12 +33,37 @@ const pollIdle = 1000 // ms
 
 var wakeByte = []byte{0}
 
-// waiter is one goroutine waiting for events on one descriptor.
+// waiter is one goroutine waiting for events on one descriptor. Each
+// Conn, Listener and PacketConn keeps one per direction, reused by the
+// goroutine that takes it (busy), so that a wait allocates nothing; a
+// goroutine that finds it taken (concurrent ReadFroms, Accepts) makes
+// its own.
 type waiter struct {
+	busy   atomic.Bool
 	fd     *api.Fd
 	events api.PollEvents
 	ready  chan struct{} // buffered: the poller never blocks on it
+	timer  *time.Timer   // the deadline's, made on first use
 }
+
+// take returns w for one wait, or a new waiter when w is in use (or nil).
+func (w *waiter) take() *waiter {
+	if w == nil || !w.busy.CompareAndSwap(false, true) {
+		w = &waiter{}
+		w.busy.Store(true)
+	}
+	if w.ready == nil {
+		w.ready = make(chan struct{}, 1)
+	}
+	// A wake that came after the last wait had given up.
+	select {
+	case <-w.ready:
+	default:
+	}
+	return w
+}
+
+func (w *waiter) put() { w.busy.Store(false) }
 
 type poller struct {
 	k       *api.Kernel
@@ -48,7 +74,7 @@ type poller struct {
 	woken   bool    // a byte is in the pipe
 	running bool
 	cur     []api.PollFd  // the set being polled, while polling
-	round   chan struct{} // closed when the current poll returns
+	round   chan struct{} // made by a closeFd waiting for the current poll; closed when it returns
 }
 
 // pollers holds the live poller of each Kernel; lock order: pollers, then
@@ -116,15 +142,12 @@ func closeFd(fd *api.Fd) error {
 	}
 	p.mu.Lock()
 	var round chan struct{}
-	if p.polling {
-		for i := range p.cur {
-			// Only Fd: Poll writes Revents meanwhile.
-			if p.cur[i].Fd == fd {
-				round = p.round
-				p.wakeLocked()
-				break
-			}
+	if p.pollingLocked(fd) {
+		if p.round == nil {
+			p.round = make(chan struct{})
 		}
+		round = p.round
+		p.wakeLocked()
 	}
 	p.mu.Unlock()
 	if round != nil {
@@ -138,20 +161,42 @@ func closeFd(fd *api.Fd) error {
 	return err
 }
 
-// remove drops w if it is still registered (it left before its
-// descriptor was ready: a deadline, a Close), and then wakes the poll, so
-// that the poller does not hold on to the descriptor.
-func (p *poller) remove(w *waiter) {
-	p.mu.Lock()
+// pollingLocked reports whether the poll in progress holds fd.
+func (p *poller) pollingLocked(fd *api.Fd) bool {
+	if !p.polling {
+		return false
+	}
+	for i := range p.cur {
+		// Only Fd: Poll writes Revents meanwhile.
+		if p.cur[i].Fd == fd {
+			return true
+		}
+	}
+	return false
+}
+
+// unregisterLocked drops w from the waiters; false if it was not there.
+func (p *poller) unregisterLocked(w *waiter) bool {
 	for i, x := range p.ws {
 		if x == w {
 			last := len(p.ws) - 1
 			p.ws[i] = p.ws[last]
 			p.ws[last] = nil
 			p.ws = p.ws[:last]
-			p.wakeLocked()
-			break
+			return true
 		}
+	}
+	return false
+}
+
+// remove drops w if it is still registered (it left before its
+// descriptor was ready: a deadline, a Close), and then wakes a poll that
+// holds its descriptor, so that the poller does not hold on to it. Once
+// remove returns, the poller does not notify w for this wait.
+func (p *poller) remove(w *waiter) {
+	p.mu.Lock()
+	if p.unregisterLocked(w) && p.pollingLocked(w.fd) {
+		p.wakeLocked()
 	}
 	p.mu.Unlock()
 }
@@ -215,8 +260,6 @@ func (p *poller) loop() {
 		}
 		p.polling = true
 		p.cur = fds
-		round := make(chan struct{})
-		p.round = round
 		p.mu.Unlock()
 
 		_, err := p.k.Poll(fds, timeout)
@@ -224,7 +267,10 @@ func (p *poller) loop() {
 		p.mu.Lock()
 		p.polling = false
 		p.cur = nil
-		close(round)
+		if p.round != nil {
+			close(p.round)
+			p.round = nil
+		}
 		if err != nil {
 			// EINTR: again. EBADF: a descriptor was closed after the
 			// set was built; the next round drops it. Anything else:
@@ -246,15 +292,10 @@ func (p *poller) loop() {
 				continue
 			}
 			if w := who[i]; w != nil {
-				notify(w)
-				for j, x := range p.ws {
-					if x == w {
-						last := len(p.ws) - 1
-						p.ws[j] = p.ws[last]
-						p.ws[last] = nil
-						p.ws = p.ws[:last]
-						break
-					}
+				// Only if it still waits: a waiter that gave up
+				// meanwhile may be waiting again, for another event.
+				if p.unregisterLocked(w) {
+					notify(w)
 				}
 				continue
 			}
@@ -315,8 +356,13 @@ var errDone = errors.New("knet: wait abandoned")
 // is os.ErrDeadlineExceeded), closing is closed (net.ErrClosed) or done
 // is closed (errDone). A nil return means "try the call again", not a
 // promise that it will not say EAGAIN.
-func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan struct{}) error {
-	w := &waiter{fd: fd, events: events, ready: make(chan struct{}, 1)}
+//
+// w is the caller's waiter for this direction (nil: none), reused when
+// free.
+func wait(w *waiter, fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan struct{}) error {
+	w = w.take()
+	defer w.put()
+	w.fd, w.events = fd, events
 	for {
 		var t time.Time
 		var changed <-chan struct{}
@@ -330,7 +376,12 @@ func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan s
 			if left <= 0 {
 				return os.ErrDeadlineExceeded
 			}
-			timer = time.NewTimer(left)
+			if w.timer == nil {
+				w.timer = time.NewTimer(left)
+			} else {
+				w.timer.Reset(left)
+			}
+			timer = w.timer
 			fire = timer.C
 		}
 		p := register(fd.Kernel(), w)
@@ -357,6 +408,16 @@ func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan s
 	}
 }
 
+// waitFor is wait in Go's netpoller where the socket has the host fast
+// path (h; d is then mirrored in h's File, and done is not supported),
+// else in knet's poller.
+func waitFor(h *hostFd, w *waiter, fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan struct{}) error {
+	if h != nil {
+		return h.wait(events, closing)
+	}
+	return wait(w, fd, events, d, closing, done)
+}
+
 // retry handles the error of one nonblocking datagram call. It returns
 // nil when the call should be made again: after EAGAIN once the poller
 // says the socket may be ready, at once after EINTR. EBADF after a Close
@@ -368,7 +429,10 @@ func wait(fd *api.Fd, events api.PollEvents, d *deadline, closing, done <-chan s
 // the sender's buffer only), and waiting for POLLOUT alone would then
 // spin. From the second EAGAIN in a row it first pauses, a little longer
 // each time, up to 20ms.
-func retry(fd *api.Fd, err error, events api.PollEvents, d *deadline, closing <-chan struct{}, spin *int) error {
+//
+// h is the socket's host fast path (nil: none), w its waiter for this
+// direction in knet's poller.
+func retry(h *hostFd, w *waiter, fd *api.Fd, err error, events api.PollEvents, d *deadline, closing <-chan struct{}, spin *int) error {
 	switch {
 	case errors.Is(err, api.EAGAIN):
 		if spin != nil {
@@ -377,7 +441,7 @@ func retry(fd *api.Fd, err error, events api.PollEvents, d *deadline, closing <-
 			}
 			*spin++
 		}
-		return wait(fd, events, d, closing, nil)
+		return waitFor(h, w, fd, events, d, closing, nil)
 	case errors.Is(err, api.EINTR):
 		return nil
 	case errors.Is(err, api.EBADF) && isClosed(closing):
