@@ -65,6 +65,12 @@ func BenchmarkTCPPingPong(b *testing.B) {
 		c, s := pair(b, host(b))
 		pingPong(b, c, s)
 	})
+	b.Run("knet-poller", func(b *testing.B) {
+		// knet's own poller, as on a kernel other than the host's.
+		knetPoller(b)
+		c, s := pair(b, host(b))
+		pingPong(b, c, s)
+	})
 	b.Run("net", func(b *testing.B) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -88,6 +94,13 @@ func BenchmarkTCPPingPong(b *testing.B) {
 		defer s.Close()
 		pingPong(b, c, s)
 	})
+}
+
+// knetPoller makes the sockets of the rest of the test or benchmark wait
+// in knet's poller instead of Go's netpoller, on the host kernel too.
+func knetPoller(t testing.TB) {
+	noHostPath.Store(true)
+	t.Cleanup(func() { noHostPath.Store(false) })
 }
 
 func pingPong(b *testing.B, c, s net.Conn) {

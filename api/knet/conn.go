@@ -33,11 +33,16 @@ type Conn struct {
 	wmu     sync.Mutex // one Write at a time: writes do not interleave
 	once    sync.Once
 	closing chan struct{}
-	// The host fast path (nil elsewhere) and its calls, under rmu and
-	// wmu; knet's poller's waiters otherwise.
+	// The host fast path (nil elsewhere); the raw calls (rop under rmu,
+	// wop under wmu; unset where the ABI lacks them: api's methods then);
+	// knet's poller's waiters.
 	h        *hostFd
-	rop, wop hostOp
+	rop, wop rawOp
 	rw, ww   waiter
+	// iomu is held (read) around a raw call on fd's number outside the
+	// host path, and taken by Close before it closes fd: api.Fd's own
+	// guard does not cover a number used by the backend's raw call.
+	iomu sync.RWMutex
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -65,16 +70,14 @@ func NewConn(fd *api.Fd, network string) (*Conn, error) {
 // its host fast path (nil: none).
 func newConn(fd *api.Fd, network string, dgram bool, raddr net.Addr, h *hostFd) *Conn {
 	c := &Conn{fd: fd, network: network, dgram: dgram, closing: make(chan struct{}), h: h}
-	if h != nil {
-		if dgram {
-			// Not read and write: a zero-length read takes no
-			// datagram, and a datagram Read must.
-			c.rop.init(h.sys, h.sys.recvfrom, "recvfrom")
-			c.wop.init(h.sys, h.sys.sendto, "sendto")
-		} else {
-			c.rop.init(h.sys, h.sys.read, "read")
-			c.wop.init(h.sys, h.sys.write, "write")
-		}
+	if sys := rawSysOf(fd.Kernel()); sys != nil {
+		b := fd.Kernel().Backend()
+		c.rop.init(b, sys, true, dgram)
+		c.wop.init(b, sys, false, dgram)
+	} else if h != nil {
+		// The fast path makes raw calls only.
+		h.close()
+		c.h = nil
 	}
 	if sa, err := fd.Getsockname(); err == nil {
 		c.laddr = toNetAddr(sa, network)
@@ -131,7 +134,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if len(b) == 0 {
 			return 0, nil
 		}
-		n, err := c.fd.Read(b)
+		n, err := c.read1(b)
 		switch {
 		case err == nil, err == io.EOF:
 			return n, err
@@ -171,7 +174,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if done == len(b) {
 			return done, nil
 		}
-		n, err := c.fd.Write(b[done:])
+		n, err := c.write1(b[done:])
 		done += n
 		switch {
 		case err == nil, err == io.ErrShortWrite:
@@ -199,8 +202,12 @@ func (c *Conn) Close() error {
 	if !first {
 		return c.opErr("close", net.ErrClosed)
 	}
+	// Raw calls in flight end (they do not block) before the number
+	// is let go; later ones see closing and make none.
+	c.iomu.Lock()
 	c.h.close()
 	err := closeFd(c.fd)
+	c.iomu.Unlock()
 	return c.opErr("close", err)
 }
 
@@ -239,7 +246,7 @@ func (c *Conn) readDatagram(b []byte) (int, error) {
 		if err := c.ready(&c.rd); err != nil {
 			return 0, c.opErr("read", err)
 		}
-		n, err := c.fd.Recv(b, 0)
+		n, err := c.read1(b)
 		if err == nil {
 			return n, nil
 		}
@@ -256,7 +263,7 @@ func (c *Conn) writeDatagram(b []byte) (int, error) {
 		if err := c.ready(&c.wd); err != nil {
 			return 0, c.opErr("write", err)
 		}
-		n, err := c.fd.Send(b, 0)
+		n, err := c.write1(b)
 		if err == nil {
 			return n, nil
 		}
@@ -364,4 +371,73 @@ func (c *Conn) hostWrite(b []byte) (int, error) {
 			return done, nil
 		}
 	}
+}
+
+// Outside the host path, EAGAIN from a raw call is one of these: an error
+// like api's (errors.Is(err, api.EAGAIN)) that costs no allocation.
+var (
+	errReadAgain  error = os.NewSyscallError("read", api.EAGAIN)
+	errWriteAgain error = os.NewSyscallError("write", api.EAGAIN)
+)
+
+// read1 makes one nonblocking read (one datagram on a datagram Conn),
+// with the raw call where there is one: as api's Read (Recv), io.EOF at
+// the end of a stream, errors wrapped with the call's name.
+func (c *Conn) read1(b []byte) (int, error) {
+	if c.rop.sys == nil {
+		if c.dgram {
+			return c.fd.Recv(b, 0)
+		}
+		return c.fd.Read(b)
+	}
+	n, e, err := c.raw(&c.rop, b)
+	switch {
+	case err != nil:
+		return 0, err
+	case e == c.rop.sys.eagain:
+		return 0, errReadAgain
+	case e != 0:
+		return 0, c.rop.err(e)
+	case n == 0 && len(b) > 0 && !c.dgram:
+		return 0, io.EOF
+	}
+	return int(n), nil
+}
+
+// write1 makes one nonblocking write (one datagram on a datagram Conn),
+// as read1; a short write is not an error.
+func (c *Conn) write1(b []byte) (int, error) {
+	if c.wop.sys == nil {
+		if c.dgram {
+			return c.fd.Send(b, 0)
+		}
+		return c.fd.Write(b)
+	}
+	n, e, err := c.raw(&c.wop, b)
+	switch {
+	case err != nil:
+		return 0, err
+	case e == c.wop.sys.eagain:
+		return 0, errWriteAgain
+	case e != 0:
+		return 0, c.wop.err(e)
+	}
+	return int(n), nil
+}
+
+// raw makes o's call on fd's number, under iomu so that Close cannot let
+// the number go meanwhile: net.ErrClosed once closing, EBADF when fd was
+// closed behind c's back.
+func (c *Conn) raw(o *rawOp, b []byte) (uintptr, uintptr, error) {
+	c.iomu.RLock()
+	defer c.iomu.RUnlock()
+	if c.closed() {
+		return 0, 0, net.ErrClosed
+	}
+	num := c.fd.Num()
+	if num < 0 {
+		return 0, 0, os.NewSyscallError(o.name, api.EBADF)
+	}
+	n, e := o.call(uintptr(num), b)
+	return n, e, nil
 }

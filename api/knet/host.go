@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/anykernel/anykernel/abi"
 	"github.com/anykernel/anykernel/api"
 )
 
@@ -24,50 +26,46 @@ import (
 // a try made before the reset could lose the wake-up. Deadlines are the
 // File's, and closing the File wakes every parked callback at once.
 
-// hostSys is what the fast path needs of one host Kernel: the backend, the
-// ABI's numbers of the four calls it makes itself, and errno conversion.
-type hostSys struct {
-	b                api.Backend
+// rawSys is what a Conn needs to make its reads and writes with the
+// backend's raw call (Backend.Syscall) instead of api's methods: api wraps
+// every error, EAGAIN included, in an allocated *os.SyscallError, and a
+// socket that waits meets EAGAIN on every wait. It holds the ABI's numbers
+// of the four calls and its errno conversion; one per ABI table.
+type rawSys struct {
 	read, write      uintptr
 	recvfrom, sendto uintptr
 	eagain, eintr    uintptr
 	errnos           []api.Errno // by the ABI's number
 }
 
-var hostSyss struct {
+var rawSyss struct {
 	sync.Mutex
-	m map[*api.Kernel]*hostSys
+	m map[*abi.Table]*rawSys
 }
 
-// noHostPath turns the fast path off, so that tests can run knet's own
-// poller on the host kernel.
-var noHostPath bool
+// noHostPath turns the fast path off for sockets made from now on, so
+// that tests can run knet's own poller on the host kernel.
+var noHostPath atomic.Bool
 
-// hostSysOf returns k's hostSys, or nil when k's descriptors are not the
-// host's (or its ABI lacks what the fast path needs).
-func hostSysOf(k *api.Kernel) *hostSys {
-	if noHostPath {
-		return nil
-	}
-	if _, ok := k.Backend().(api.HostBackend); !ok {
-		return nil
-	}
-	hostSyss.Lock()
-	defer hostSyss.Unlock()
-	if s, ok := hostSyss.m[k]; ok {
+// rawSysOf returns the rawSys of k's ABI, or nil when the ABI lacks one
+// of the calls (the Conn then uses api's methods).
+func rawSysOf(k *api.Kernel) *rawSys {
+	t := k.Backend().ABI()
+	rawSyss.Lock()
+	defer rawSyss.Unlock()
+	if s, ok := rawSyss.m[t]; ok {
 		return s
 	}
-	s := newHostSys(k)
-	if hostSyss.m == nil {
-		hostSyss.m = map[*api.Kernel]*hostSys{}
+	s := newRawSys(k, t)
+	if rawSyss.m == nil {
+		rawSyss.m = map[*abi.Table]*rawSys{}
 	}
-	hostSyss.m[k] = s
+	rawSyss.m[t] = s
 	return s
 }
 
-func newHostSys(k *api.Kernel) *hostSys {
-	t := k.Backend().ABI()
-	s := &hostSys{b: k.Backend()}
+func newRawSys(k *api.Kernel, t *abi.Table) *rawSys {
+	s := &rawSys{}
 	var ok [4]bool
 	s.read, ok[0] = t.Syscall("read")
 	s.write, ok[1] = t.Syscall("write")
@@ -96,7 +94,7 @@ func newHostSys(k *api.Kernel) *hostSys {
 }
 
 // errno converts the ABI's raw errno, as api does.
-func (s *hostSys) errno(raw uintptr) api.Errno {
+func (s *rawSys) errno(raw uintptr) api.Errno {
 	if raw < uintptr(len(s.errnos)) && s.errnos[raw] != 0 {
 		return s.errnos[raw]
 	}
@@ -105,10 +103,9 @@ func (s *hostSys) errno(raw uintptr) api.Errno {
 
 // hostFd is a socket's duplicate in Go's netpoller.
 type hostFd struct {
-	f   *os.File
-	rc  syscall.RawConn
-	sys *hostSys
-	fd  *api.Fd // the socket itself, for the readiness callbacks
+	f  *os.File
+	rc syscall.RawConn
+	fd *api.Fd // the socket itself, for the readiness callbacks
 	// The callbacks of wait, made once; their poll entries, one per
 	// direction (the File runs one read and one write callback at a time).
 	readable, writable func(uintptr) bool
@@ -119,8 +116,7 @@ type hostFd struct {
 // host, or the duplicate could not join the netpoller): the caller then
 // uses knet's poller.
 func newHostFd(fd *api.Fd) *hostFd {
-	sys := hostSysOf(fd.Kernel())
-	if sys == nil {
+	if _, ok := fd.Kernel().Backend().(api.HostBackend); !ok || noHostPath.Load() {
 		return nil
 	}
 	f, err := fd.File()
@@ -137,7 +133,7 @@ func newHostFd(fd *api.Fd) *hostFd {
 		f.Close()
 		return nil
 	}
-	h := &hostFd{f: f, rc: rc, sys: sys, fd: fd}
+	h := &hostFd{f: f, rc: rc, fd: fd}
 	h.rpoll[0] = api.PollFd{Fd: fd, Events: api.POLLIN}
 	h.wpoll[0] = api.PollFd{Fd: fd, Events: api.POLLOUT}
 	h.readable = h.isReadable
@@ -168,7 +164,7 @@ func (h *hostFd) ready(fds []api.PollFd) bool {
 // deadline passes (os.ErrDeadlineExceeded) or closing is closed
 // (net.ErrClosed). As knet's poller's wait, a nil return means "try
 // again". It costs a poll(2) on each side of the park; the hot paths of
-// Conn instead make their call inside the callback (hostOp).
+// Conn instead make their call inside the callback (rawOp).
 func (h *hostFd) wait(events api.PollEvents, closing <-chan struct{}) error {
 	var err error
 	if events&api.POLLOUT != 0 {
@@ -209,59 +205,80 @@ func (h *hostFd) setDeadline(t time.Time, r, w bool) {
 	}
 }
 
-// hostOp is one direction's call on a Conn's fast path: read, write,
-// recvfrom or sendto on the duplicate, made inside the RawConn callback
-// with the backend's raw call, which costs no allocation when it says
-// EAGAIN (api's wrapped errors do). The callback is made once per Conn;
-// its arguments and results live here, under the Conn's rmu or wmu.
-type hostOp struct {
-	sys  *hostSys
+// rawOp is one direction's call on a Conn: read, write, recvfrom or
+// sendto, made with the backend's raw call (see rawSys). On the host fast
+// path it runs as the RawConn callback on the duplicate (run, made once
+// per Conn), with its arguments and results here, under the Conn's rmu or
+// wmu; elsewhere the Conn calls call directly.
+type rawOp struct {
+	b    api.Backend
+	sys  *rawSys
 	nr   uintptr
 	name string // the call's name, for errors
-	b    []byte
-	n    uintptr
-	e    uintptr
+	buf  []byte
+	n, e uintptr
 	fn   func(uintptr) bool
 }
 
-func (o *hostOp) init(sys *hostSys, nr uintptr, name string) {
-	o.sys, o.nr, o.name = sys, nr, name
+func (o *rawOp) init(b api.Backend, sys *rawSys, read, dgram bool) {
+	o.b, o.sys = b, sys
+	switch {
+	case read && dgram:
+		// Not read and write on a datagram socket: a zero-length
+		// read takes no datagram, and a datagram Read must.
+		o.nr, o.name = sys.recvfrom, "recvfrom"
+	case dgram:
+		o.nr, o.name = sys.sendto, "sendto"
+	case read:
+		o.nr, o.name = sys.read, "read"
+	default:
+		o.nr, o.name = sys.write, "write"
+	}
 	o.fn = o.run
 }
 
-// run is the RawConn callback: false (park) on EAGAIN. b is heap memory
-// (the Conn holds it), and the backend's entry is nosplit (api.Backend),
-// so the address passed as uintptr stays valid.
-func (o *hostOp) run(fd uintptr) bool {
+// call makes the call on descriptor number num, again after EINTR, and
+// returns the count or the ABI's errno. The backend's entry keeps an
+// address argument valid even into the caller's stack (api.Backend).
+func (o *rawOp) call(num uintptr, buf []byte) (uintptr, uintptr) {
 	for {
 		// recvfrom and sendto with flags 0 and no address take the
 		// same first three arguments as read and write.
-		r, _, e := o.sys.b.Syscall(o.nr, fd, uintptr(unsafe.Pointer(unsafe.SliceData(o.b))), uintptr(len(o.b)), 0, 0, 0)
-		if e == o.sys.eintr {
-			continue
+		r, _, e := o.b.Syscall(o.nr, num, uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(len(buf)), 0, 0, 0)
+		if e != o.sys.eintr {
+			return r, e
 		}
-		o.n, o.e = r, e
-		return e != o.sys.eagain
 	}
 }
 
-// do makes the call on b, waiting as long as it says EAGAIN; it returns
-// the count, or the error (knet's for a deadline or a Close, the call's
-// wrapped errno otherwise).
-func (o *hostOp) do(h *hostFd, write bool, b []byte, closing <-chan struct{}) (int, error) {
-	o.b, o.n, o.e = b, 0, 0
+// err wraps the ABI's errno e as api would.
+func (o *rawOp) err(e uintptr) error {
+	return os.NewSyscallError(o.name, o.sys.errno(e))
+}
+
+// run is the RawConn callback: false (park) on EAGAIN.
+func (o *rawOp) run(fd uintptr) bool {
+	o.n, o.e = o.call(fd, o.buf)
+	return o.e != o.sys.eagain
+}
+
+// do makes the call on b through h's RawConn, waiting as long as it says
+// EAGAIN; it returns the count, or the error (knet's for a deadline or a
+// Close, the call's wrapped errno otherwise).
+func (o *rawOp) do(h *hostFd, write bool, b []byte, closing <-chan struct{}) (int, error) {
+	o.buf, o.n, o.e = b, 0, 0
 	var err error
 	if write {
 		err = h.rc.Write(o.fn)
 	} else {
 		err = h.rc.Read(o.fn)
 	}
-	o.b = nil
+	o.buf = nil
 	if err != nil {
 		return 0, h.waitErr(err, closing)
 	}
 	if o.e != 0 {
-		return 0, os.NewSyscallError(o.name, o.sys.errno(o.e))
+		return 0, o.err(o.e)
 	}
 	return int(o.n), nil
 }
