@@ -13,7 +13,7 @@ import (
 )
 
 // Conn is a connected socket of a Kernel as a net.Conn. Reads and writes
-// that would block wait in the Kernel's poller (see package doc), so
+// that would block wait in Go's netpoller or knet's (see package doc), so
 // deadlines and Close interrupt them; Read, Write and Close may be called
 // from several goroutines at once.
 //
@@ -92,7 +92,8 @@ func newConn(fd *api.Fd, network string, dgram bool, raddr net.Addr, h *hostFd) 
 }
 
 // Fd returns the socket, for options this type does not wrap
-// (SetTCPNoDelay, SetKeepAlive, ...). It stays owned by c.
+// (SetTCPNoDelay, SetKeepAlive, ...). It stays owned by c: close c, not
+// it (c's reads and writes use its number).
 func (c *Conn) Fd() *api.Fd { return c.fd }
 
 func (c *Conn) opErr(op string, err error) error {

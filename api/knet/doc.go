@@ -12,14 +12,19 @@
 //		DialContext: (&knet.Dialer{Kernel: k2}).DialContext,
 //	}}
 //
-// Go's runtime netpoller watches only the host's descriptors, so knet
-// brings its own: sockets are nonblocking, and an operation that would
-// block parks its goroutine while one poller goroutine per Kernel waits
-// in that kernel's poll(2) for every parked descriptor, woken through a
-// pipe in the same kernel when the set changes. Deadlines are Go timers,
-// and a deadline change or a Close reaches a parked operation at once, as
-// net.Conn requires (errors then match os.ErrDeadlineExceeded and
-// net.ErrClosed). The poller ends a second after its last waiter.
+// Sockets are nonblocking, and an operation that would block parks its
+// goroutine until the socket is ready. On the host kernel (a backend
+// whose descriptors are the process's own, api.HostBackend) Go's runtime
+// netpoller does the waiting, as for package net: each socket has a
+// duplicate descriptor in an *os.File, costing one more descriptor per
+// socket, and a Conn is then as fast as a net.Conn and allocates nothing.
+// Go's netpoller watches only the host's descriptors, so on other kernels
+// knet brings its own: one poller goroutine per Kernel waits in that
+// kernel's poll(2) for every parked descriptor, woken through a pipe in
+// the same kernel when the set changes, and ends a second after its last
+// waiter. Either way, a deadline change or a Close reaches a parked
+// operation at once, as net.Conn requires (errors then match
+// os.ErrDeadlineExceeded and net.ErrClosed).
 //
 // Datagrams: ListenPacket returns a net.PacketConn (a *PacketConn, with
 // net.UDPConn's netip methods, which do not allocate) for "udp", "udp4",

@@ -19,7 +19,7 @@ import (
 // longer than the buffer is truncated to it without an error (the rest is
 // lost), and an empty datagram reads as 0 bytes with its sender.
 //
-// Operations that would block wait in the Kernel's poller, so deadlines
+// Operations that would block wait (see package doc), so deadlines
 // and Close interrupt them; every method may be called from several
 // goroutines at once (concurrent ReadFroms each get whole datagrams).
 type PacketConn struct {

@@ -11,8 +11,9 @@ import (
 	"github.com/anykernel/anykernel/api"
 )
 
-// The poller: Go's runtime netpoller knows only the host's descriptors, so
-// each Kernel with waiters gets one goroutine of its own that polls (the
+// The poller: Go's runtime netpoller knows only the host's descriptors
+// (host sockets wait there: host.go), so each other Kernel with waiters
+// gets one goroutine of its own that polls (the
 // kernel's poll(2)) every descriptor a Read, Write, Accept or Dial is
 // waiting on, plus the read end of a wake pipe in the same kernel. Waiting
 // goroutines park on channels, not on kernel calls: deadlines are Go
