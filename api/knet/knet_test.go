@@ -261,9 +261,11 @@ func testDeadlines(t *testing.T, k *api.Kernel) {
 	c.SetReadDeadline(time.Time{})
 
 	// Writes block once the buffers are full; the write deadline ends
-	// them with what was written.
-	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	// them with what was written. (The buffer is made first: its 64MB
+	// can cost a GC cycle, which on a loaded machine may outlast the
+	// deadline before the Write starts.)
 	big := make([]byte, 64<<20)
+	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 	n, err := c.Write(big)
 	if !isTimeout(err) || n <= 0 || n >= len(big) {
 		t.Fatalf("write into a full connection: %d %v", n, err)
