@@ -33,16 +33,11 @@ type Conn struct {
 	wmu     sync.Mutex // one Write at a time: writes do not interleave
 	once    sync.Once
 	closing chan struct{}
-	// The host fast path (nil elsewhere); the raw calls (rop under rmu,
-	// wop under wmu; unset where the ABI lacks them: api's methods then);
-	// knet's poller's waiters.
+	// The host fast path (nil elsewhere) and its calls (rop under rmu,
+	// wop under wmu); knet's poller's waiters.
 	h        *hostFd
-	rop, wop rawOp
+	rop, wop hostOp
 	rw, ww   waiter
-	// iomu is held (read) around a raw call on fd's number outside the
-	// host path, and taken by Close before it closes fd: api.Fd's own
-	// guard does not cover a number used by the backend's raw call.
-	iomu sync.RWMutex
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -70,14 +65,9 @@ func NewConn(fd *api.Fd, network string) (*Conn, error) {
 // its host fast path (nil: none).
 func newConn(fd *api.Fd, network string, dgram bool, raddr net.Addr, h *hostFd) *Conn {
 	c := &Conn{fd: fd, network: network, dgram: dgram, closing: make(chan struct{}), h: h}
-	if sys := rawSysOf(fd.Kernel()); sys != nil {
-		b := fd.Kernel().Backend()
-		c.rop.init(b, sys, true, dgram)
-		c.wop.init(b, sys, false, dgram)
-	} else if h != nil {
-		// The fast path makes raw calls only.
-		h.close()
-		c.h = nil
+	if h != nil {
+		c.rop.init(c, false)
+		c.wop.init(c, true)
 	}
 	if sa, err := fd.Getsockname(); err == nil {
 		c.laddr = toNetAddr(sa, network)
@@ -92,8 +82,8 @@ func newConn(fd *api.Fd, network string, dgram bool, raddr net.Addr, h *hostFd) 
 }
 
 // Fd returns the socket, for options this type does not wrap
-// (SetTCPNoDelay, SetKeepAlive, ...). It stays owned by c: close c, not
-// it (c's reads and writes use its number).
+// (SetTCPNoDelay, SetKeepAlive, ...). It stays owned by c, which closes
+// it on Close.
 func (c *Conn) Fd() *api.Fd { return c.fd }
 
 func (c *Conn) opErr(op string, err error) error {
@@ -203,13 +193,8 @@ func (c *Conn) Close() error {
 	if !first {
 		return c.opErr("close", net.ErrClosed)
 	}
-	// Raw calls in flight end (they do not block) before the number
-	// is let go; later ones see closing and make none.
-	c.iomu.Lock()
 	c.h.close()
-	err := closeFd(c.fd)
-	c.iomu.Unlock()
-	return c.opErr("close", err)
+	return c.opErr("close", closeFd(c.fd))
 }
 
 // CloseRead shuts down the reading side (shutdown(SHUT_RD)). A datagram
@@ -337,14 +322,11 @@ func (c *Conn) hostRead(b []byte) (int, error) {
 		}
 		return 0, nil
 	}
-	n, err := c.rop.do(c.h, false, b, c.closing)
-	switch {
-	case err != nil:
-		return 0, c.opErr("read", err)
-	case n == 0 && !c.dgram:
-		return 0, io.EOF
+	n, err := c.rop.do(c.h, b, c.closing)
+	if err != nil && errors.Is(err, api.EBADF) && c.closed() {
+		err = net.ErrClosed
 	}
-	return n, nil
+	return n, c.opErr("read", err)
 }
 
 // hostWrite is Write on the host fast path: all of b on a stream, one
@@ -363,9 +345,13 @@ func (c *Conn) hostWrite(b []byte) (int, error) {
 			}
 			return 0, nil
 		}
-		n, err := c.wop.do(c.h, true, b[done:], c.closing)
+		n, err := c.wop.do(c.h, b[done:], c.closing)
 		done += n
-		if err != nil {
+		switch {
+		case err == nil, err == io.ErrShortWrite && !c.dgram:
+		case errors.Is(err, api.EBADF) && c.closed():
+			return done, c.opErr("write", net.ErrClosed)
+		default:
 			return done, c.opErr("write", err)
 		}
 		if c.dgram || done == len(b) {
@@ -374,71 +360,20 @@ func (c *Conn) hostWrite(b []byte) (int, error) {
 	}
 }
 
-// Outside the host path, EAGAIN from a raw call is one of these: an error
-// like api's (errors.Is(err, api.EAGAIN)) that costs no allocation.
-var (
-	errReadAgain  error = os.NewSyscallError("read", api.EAGAIN)
-	errWriteAgain error = os.NewSyscallError("write", api.EAGAIN)
-)
-
-// read1 makes one nonblocking read (one datagram on a datagram Conn),
-// with the raw call where there is one: as api's Read (Recv), io.EOF at
-// the end of a stream, errors wrapped with the call's name.
+// read1 makes one nonblocking read (one datagram on a datagram Conn):
+// io.EOF at the end of a stream, but a datagram may be empty.
 func (c *Conn) read1(b []byte) (int, error) {
-	if c.rop.sys == nil {
-		if c.dgram {
-			return c.fd.Recv(b, 0)
-		}
-		return c.fd.Read(b)
+	if c.dgram {
+		return c.fd.Recv(b, 0)
 	}
-	n, e, err := c.raw(&c.rop, b)
-	switch {
-	case err != nil:
-		return 0, err
-	case e == c.rop.sys.eagain:
-		return 0, errReadAgain
-	case e != 0:
-		return 0, c.rop.err(e)
-	case n == 0 && len(b) > 0 && !c.dgram:
-		return 0, io.EOF
-	}
-	return int(n), nil
+	return c.fd.Read(b)
 }
 
-// write1 makes one nonblocking write (one datagram on a datagram Conn),
-// as read1; a short write is not an error.
+// write1 makes one nonblocking write (one datagram on a datagram Conn);
+// a short write on a stream is io.ErrShortWrite, as api's Write says.
 func (c *Conn) write1(b []byte) (int, error) {
-	if c.wop.sys == nil {
-		if c.dgram {
-			return c.fd.Send(b, 0)
-		}
-		return c.fd.Write(b)
+	if c.dgram {
+		return c.fd.Send(b, 0)
 	}
-	n, e, err := c.raw(&c.wop, b)
-	switch {
-	case err != nil:
-		return 0, err
-	case e == c.wop.sys.eagain:
-		return 0, errWriteAgain
-	case e != 0:
-		return 0, c.wop.err(e)
-	}
-	return int(n), nil
-}
-
-// raw makes o's call on fd's number, under iomu so that Close cannot let
-// the number go meanwhile: net.ErrClosed once closing, EBADF when fd was
-// closed behind c's back.
-func (c *Conn) raw(o *rawOp, b []byte) (uintptr, uintptr, error) {
-	c.iomu.RLock()
-	defer c.iomu.RUnlock()
-	if c.closed() {
-		return 0, 0, net.ErrClosed
-	}
-	num := c.fd.Num()
-	if num < 0 {
-		return 0, 0, os.NewSyscallError(o.name, api.EBADF)
-	}
-	n, e := o.call(uintptr(num), b)
-	return n, e, nil
+	return c.fd.Write(b)
 }

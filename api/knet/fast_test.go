@@ -147,7 +147,7 @@ func testNoFdLeak(t *testing.T, k *api.Kernel) {
 	runtime.KeepAlive(warm)
 }
 
-// TestConnErrors checks errors that come back through the raw calls: a
+// TestConnErrors checks errors that come back through api's calls: a
 // reset connection, a write to it, both matching api's errnos.
 func TestConnErrors(t *testing.T) {
 	t.Run("host", func(t *testing.T) { testConnErrors(t, host(t)) })
@@ -220,4 +220,57 @@ func TestKnetPoller(t *testing.T) {
 		}
 		testPingPongAllocs(t, c, s)
 	})
+}
+
+// TestFdClosedDirectly: closing a Conn's Fd behind its back is safe now
+// that every call goes through api's Fd (whose guard keeps the number
+// until calls in flight return): later reads and writes fail with EBADF,
+// a Read parked meanwhile ends with EBADF once the socket wakes it, and
+// Close still succeeds.
+func TestFdClosedDirectly(t *testing.T) {
+	t.Run("host", func(t *testing.T) { testFdClosedDirectly(t, host(t)) })
+	t.Run("poller", func(t *testing.T) {
+		knetPoller(t)
+		testFdClosedDirectly(t, host(t))
+	})
+}
+
+func testFdClosedDirectly(t *testing.T, k *api.Kernel) {
+	c, s := pair(t, k)
+	defer s.Close()
+	if err := c.Fd().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); !errors.Is(err, api.EBADF) {
+		t.Errorf("Write after closing the Fd: %v, want EBADF", err)
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, api.EBADF) {
+		t.Errorf("Read after closing the Fd: %v, want EBADF", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close after closing the Fd: %v", err)
+	}
+
+	// A Read parked when the Fd is closed.
+	c, s = pair(t, k)
+	defer s.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the Read park
+	if err := c.Fd().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, api.EBADF) {
+		t.Errorf("parked Read after closing the Fd: %v, want EBADF", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close after closing the Fd: %v", err)
+	}
 }
