@@ -21,6 +21,20 @@ import (
 // pong starts no knet poller and allocates nothing.
 func TestHostPath(t *testing.T) {
 	k := host(t)
+	// The host Kernel is shared: a poller left by an earlier test in
+	// knet's poller (-count, -shuffle) ends a second after its last
+	// waiter, and must be gone before this test can tell.
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		pollers.Lock()
+		p := pollers.m[k]
+		pollers.Unlock()
+		if p == nil {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("a knet poller of the host kernel outlived its waiters by 10s")
+		}
+	}
 	c, s := pair(t, k)
 	if c.h == nil || s.h == nil {
 		t.Fatal("a host Conn without the fast path")
