@@ -500,7 +500,7 @@ func formatIDMap(call string, m []IDMap) (string, error) {
 	var b strings.Builder
 	for _, x := range m {
 		if x.Inside < 0 || x.Outside < 0 || x.Count <= 0 ||
-			x.Inside > 1<<32-1 || x.Outside > 1<<32-1 || x.Count > 1<<32-1 {
+			int64(x.Inside) > 1<<32-1 || int64(x.Outside) > 1<<32-1 || int64(x.Count) > 1<<32-1 {
 			return "", badArg(call, "id map line {"+strconv.Itoa(x.Inside)+" "+strconv.Itoa(x.Outside)+" "+
 				strconv.Itoa(x.Count)+"} out of range")
 		}

@@ -248,7 +248,7 @@ func (ep *Epoll) pwait(c call, name string, evs []EpollEvent, msec int, timeout 
 	}
 	k := f.k
 	s := &k.ready
-	if s.epSize == 0 || s.sigsetSize == 0 || (c == sysEpollPwait2 && s.tsSize == 0) {
+	if s.epSize == 0 || s.sigsetSize == 0 || (c == sysEpollPwait2 && s.ktsSize == 0) {
 		return 0, callErr(name, ENOSYS)
 	}
 	var ss [maxSigset]byte
@@ -257,7 +257,7 @@ func (ep *Epoll) pwait(c call, name string, evs []EpollEvent, msec int, timeout 
 		return 0, callErr(name, e)
 	}
 	var ts [maxTimespec]byte
-	tsp := s.timespecArg(&ts, timeout)
+	tsp := s.kernelTimespecArg(&ts, timeout)
 	num, e := f.acquire()
 	if e != 0 {
 		return 0, callErr(name, e)

@@ -24,6 +24,10 @@ var (
 type fileState struct {
 	openFlags *family
 	atFdcwd   uintptr // the ABI's AT_FDCWD
+	// largefile is O_LARGEFILE on 32-bit Linux, added to every open:
+	// without it the kernel refuses offsets past 2 GiB (EFBIG, EOVERFLOW),
+	// as files opened by a C program built with 64-bit off_t never see.
+	largefile uintptr
 
 	stat     layout
 	statFast bool // the ABI's struct stat is rawStatLP64: copy, do not decode
@@ -62,6 +66,10 @@ func (s *fileState) init(k *Kernel) error {
 		return errMissing("AT_FDCWD")
 	}
 	s.atFdcwd = uintptr(v)
+	if t := k.table; t.OS == "linux" && t.PtrSize == 4 {
+		v, _ := t.Const("O_LARGEFILE")
+		s.largefile = uintptr(v)
+	}
 	l, err := k.layoutOf("stat")
 	if err != nil {
 		return err
@@ -296,7 +304,7 @@ func (k *Kernel) Openat(dir *Fd, path string, flags OpenFlags, mode Mode) (*Fd, 
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: path, Err: err}
 	}
-	r, err := k.atCall("openat", sysOpenat, dir, path, uintptr(fl), uintptr(mode), 0)
+	r, err := k.atCall("openat", sysOpenat, dir, path, uintptr(fl)|k.files.largefile, uintptr(mode), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +357,12 @@ func (f *Fd) ReadAt(p []byte, off int64) (int, error) {
 	if e != 0 {
 		return 0, callErr("pread64", e)
 	}
-	r, e := f.k.syscall(sysPread, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	var r uintptr
+	if ptr64 { // the hot path keeps its direct call
+		r, e = f.k.syscall(sysPread, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	} else {
+		r, e = f.k.syscallW(sysPread, 3, noArg64, uint64(off), 0, n, uintptr(bufPtr(p)), uintptr(len(p)), 0, 0)
+	}
 	f.release()
 	if e != 0 {
 		return 0, callErr("pread64", e)
@@ -369,7 +382,12 @@ func (f *Fd) WriteAt(p []byte, off int64) (int, error) {
 	if e != 0 {
 		return 0, callErr("pwrite64", e)
 	}
-	r, e := f.k.syscall(sysPwrite, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	var r uintptr
+	if ptr64 { // the hot path keeps its direct call
+		r, e = f.k.syscall(sysPwrite, n, uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
+	} else {
+		r, e = f.k.syscallW(sysPwrite, 3, noArg64, uint64(off), 0, n, uintptr(bufPtr(p)), uintptr(len(p)), 0, 0)
+	}
 	f.release()
 	if e != 0 {
 		return 0, callErr("pwrite64", e)

@@ -24,6 +24,7 @@ var (
 	sysPreadv2   = newCall("preadv2")
 	sysPwritev2  = newCall("pwritev2")
 	sysLseek     = newCall("lseek")
+	sysLlseek    = newCall("_llseek") // 32-bit Linux: a 64-bit offset as hi, lo
 	sysDup       = newCall("dup")
 	sysDup2      = newCall("dup2")
 	sysDup3      = newCall("dup3")
@@ -126,6 +127,18 @@ func (s *fioState) init(k *Kernel) error {
 	if err != nil {
 		return err
 	}
+	// 32-bit Linux: fcntl64 (linux32Calls) with the *64 commands and
+	// struct flock64, whose 64-bit l_start reaches past 2 GiB; the OFD
+	// commands take struct flock64 there in any case.
+	if l64 := k.optLayout("flock64"); l64.size != 0 && k.table.OS == "linux" && k.table.PtrSize == 4 {
+		g, ok1 := k.table.Const("F_GETLK64")
+		st, ok2 := k.table.Const("F_SETLK64")
+		sw, ok3 := k.table.Const("F_SETLKW64")
+		if ok1 && ok2 && ok3 {
+			l = l64
+			s.cmd[fioGetlk], s.cmd[fioSetlk], s.cmd[fioSetlkw] = g, st, sw
+		}
+	}
 	if l.size > fioFlockBufSize {
 		return errMissing("a struct flock that fits 64 bytes")
 	}
@@ -171,7 +184,7 @@ func (k *Kernel) offArgs(off int64) (lo, hi uintptr) {
 // close-on-exec set; use Open with O_CLOEXEC where that matters. ABIs
 // without a creat call get the equivalent openat.
 func (k *Kernel) Creat(path string, mode Mode) (*Fd, error) {
-	if !k.hasCall(sysCreat) {
+	if !k.hasCall(sysCreat) || k.files.largefile != 0 { // creat has no O_LARGEFILE
 		return k.Openat(nil, path, O_WRONLY|O_CREAT|O_TRUNC, mode)
 	}
 	r, err := k.pathCall("creat", sysCreat, path, uintptr(mode), 0)
@@ -205,6 +218,7 @@ func (k *Kernel) Openat2(dir *Fd, path string, how *OpenHow) (*Fd, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat2", Path: path, Err: err}
 	}
+	fl |= uint64(k.files.largefile)
 	rs, err := k.flagsToABI(resolveFlagsFamily, uint64(how.Resolve))
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat2", Path: path, Err: err}
@@ -396,8 +410,29 @@ func (f *Fd) Lseek(off int64, whence Whence) (int64, error) {
 	if err != nil {
 		return 0, &fioErr{"lseek", err}
 	}
+	if !ptr64 && f.k.hasCall(sysLlseek) {
+		return f.llseek(off, uintptr(w))
+	}
 	r, err := f.fdCall("lseek", sysLseek, uintptr(off), uintptr(w), 0)
 	return int64(r), err
+}
+
+// llseek is Lseek on 32-bit Linux, whose lseek takes and returns a 32-bit
+// off_t: _llseek takes the offset as two words, high first on every
+// target, and writes the new offset to a loff_t.
+func (f *Fd) llseek(off int64, whence uintptr) (int64, error) {
+	var res int64
+	p := unsafe.Pointer(&res)
+	n, e := f.acquire()
+	if e != 0 {
+		return 0, callErr("lseek", e)
+	}
+	_, e = f.k.syscall(sysLlseek, n, uintptr(uint64(off)>>32), uintptr(uint32(off)), uintptr(p), whence, 0)
+	f.release()
+	if e != 0 {
+		return 0, callErr("lseek", e)
+	}
+	return res, nil
 }
 
 // Seek implements io.Seeker: whence is io.SeekStart, io.SeekCurrent or
@@ -710,7 +745,15 @@ func (k *Kernel) Truncate(path string, size int64) error {
 	if size < 0 {
 		return badArg("truncate", "negative length")
 	}
-	return errOnly(k.pathCall("truncate", sysTruncate, path, uintptr(size), 0))
+	var pb pathBuf
+	p, err := pb.cstr("truncate", path)
+	if err != nil {
+		return err
+	}
+	if _, e := k.syscallW(sysTruncate, 1, noArg64, uint64(size), 0, uintptr(p), 0, 0, 0, 0); e != 0 {
+		return pathErr("truncate", path, e)
+	}
+	return nil
 }
 
 // Truncate sets the size of the open file (ftruncate); it must be open for
@@ -719,7 +762,16 @@ func (f *Fd) Truncate(size int64) error {
 	if size < 0 {
 		return badArg("ftruncate", "negative length")
 	}
-	return errOnly(f.fdCall("ftruncate", sysFtruncate, uintptr(size), 0, 0))
+	n, e := f.acquire()
+	if e != 0 {
+		return callErr("ftruncate", e)
+	}
+	_, e = f.k.syscallW(sysFtruncate, 1, noArg64, uint64(size), 0, n, 0, 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return callErr("ftruncate", e)
+	}
+	return nil
 }
 
 // Fallocate manipulates the space of the byte range [off, off+length)
@@ -740,7 +792,16 @@ func (f *Fd) Fallocate(mode FallocFlags, off, length int64) error {
 	if err != nil {
 		return &fioErr{"fallocate", err}
 	}
-	return errOnly(f.fdCall("fallocate", sysFallocate, uintptr(m), uintptr(off), uintptr(length)))
+	n, e := f.acquire()
+	if e != 0 {
+		return callErr("fallocate", e)
+	}
+	_, e = f.k.syscallW(sysFallocate, 2, 3, uint64(off), uint64(length), n, uintptr(m), 0, 0, 0)
+	f.release()
+	if e != 0 {
+		return callErr("fallocate", e)
+	}
+	return nil
 }
 
 // Syncing.

@@ -62,7 +62,7 @@ func idArg(op, what string, id int) (uintptr, error) {
 	if id == -1 {
 		return uintptr(^uint32(0)), nil
 	}
-	if id < 0 || id >= 1<<32-1 {
+	if id < 0 || int64(id) >= 1<<32-1 { // int64: int may be 32 bits wide
 		return 0, badArg(op, what+" "+strconv.Itoa(id)+" out of range (use -1 to leave it unchanged)")
 	}
 	return uintptr(id), nil

@@ -124,7 +124,7 @@ func credArg(call string, id int, keep bool) (uintptr, error) {
 	if id == -1 && keep {
 		return uintptr(^uint32(0)), nil
 	}
-	if id < 0 || id >= 1<<32-1 {
+	if id < 0 || int64(id) >= 1<<32-1 {
 		return 0, badArg(call, "id "+strconv.Itoa(id)+" out of range")
 	}
 	return uintptr(id), nil
@@ -254,7 +254,7 @@ func (k *Kernel) Setgroups(gids []int) error {
 		return badArg("setgroups", "more than 65536 groups")
 	}
 	for _, g := range gids {
-		if g < 0 || g >= 1<<32-1 {
+		if g < 0 || int64(g) >= 1<<32-1 {
 			return badArg("setgroups", "group id "+strconv.Itoa(g)+" out of range")
 		}
 	}

@@ -59,10 +59,12 @@ var syscallPads = map[string]map[string]int{
 }
 
 // A resolved number at or above padMark carries its PAD slot's position
-// in the bits from padShift up (noSyscall is above it too).
+// in the bits from padShift up (noSyscall is above it too). On 32-bit
+// targets the position sits in the top byte: the largest syscall numbers
+// there (arm's private calls at 0xf0000) stay below bit 24.
 const (
-	padShift = 56
-	padMark  = 1 << padShift
+	padShift = 24 + 32*(^uintptr(0)>>63)
+	padMark  = uintptr(1) << padShift
 )
 
 // padded makes a call whose ABI wants a PAD slot at position nr>>padShift.
@@ -80,6 +82,17 @@ func (k *Kernel) padded(raw bool, nr, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, 
 		return k.b.RawSyscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
 	}
 	return k.b.Syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+}
+
+// linux32Calls names, for 32-bit Linux, the calls that replace api's
+// choice there: the plain ones take a 32-bit off_t (truncate) or fill the
+// old struct stat, while the table's "stat" layout is struct stat64. (The
+// 64-bit tables of other systems have some of these names with other
+// meanings, darwin's fstat64, so alternates in newCall will not do.)
+var linux32Calls = map[call]string{
+	sysFstat: "fstat64", sysFstatat: "fstatat64",
+	sysTruncate: "truncate64", sysFtruncate: "ftruncate64",
+	sysFcntl: "fcntl64", // record locks with struct flock64 (fileState)
 }
 
 // call is api's dense index of a syscall name; the Kernel resolves it to the
@@ -113,6 +126,13 @@ func New(b Backend) (*Kernel, error) {
 			if nr, ok := t.Syscall(n); ok {
 				k.nr[i] = nr | uintptr(pads[n])<<padShift
 				break
+			}
+		}
+	}
+	if t.OS == "linux" && t.PtrSize == 4 {
+		for c, n := range linux32Calls {
+			if nr, ok := t.Syscall(n); ok {
+				k.nr[c] = nr
 			}
 		}
 	}

@@ -47,8 +47,12 @@ type readyState struct {
 	// struct timespec and struct timeval (timeouts).
 	tsSize        int
 	tsSec, tsNsec fieldAt
-	tvSize        int
-	tvSec, tvUsec fieldAt
+	// struct __kernel_timespec, 64-bit seconds on every target: the
+	// calls added after the time64 work (epoll_pwait2) take only this.
+	ktsSize         int
+	ktsSec, ktsNsec fieldAt
+	tvSize          int
+	tvSec, tvUsec   fieldAt
 
 	// struct itimerspec.
 	itsSize                        int
@@ -117,6 +121,14 @@ func (s *readyState) init(k *Kernel) error {
 		nsec, e2 := l.must("tv_nsec")
 		if e1 == nil && e2 == nil {
 			s.tsSize, s.tsSec, s.tsNsec = l.size, sec, nsec
+		}
+	}
+	s.ktsSize, s.ktsSec, s.ktsNsec = s.tsSize, s.tsSec, s.tsNsec
+	if l, err := k.layoutOf("kernel_timespec"); err == nil && l.size <= maxTimespec {
+		sec, e1 := l.must("tv_sec")
+		nsec, e2 := l.must("tv_nsec")
+		if e1 == nil && e2 == nil {
+			s.ktsSize, s.ktsSec, s.ktsNsec = l.size, sec, nsec
 		}
 	}
 	if l, err := k.layoutOf("timeval"); err == nil && l.size <= maxTimespec {
@@ -290,6 +302,16 @@ func clampMsec(msec int) uintptr {
 func (s *readyState) putTimespec(raw []byte, ts Timespec) {
 	s.tsSec.put(raw, s.be, uint64(ts.Sec))
 	s.tsNsec.put(raw, s.be, uint64(ts.Nsec))
+}
+
+// kernelTimespecArg is timespecArg for struct __kernel_timespec.
+func (s *readyState) kernelTimespecArg(raw *[maxTimespec]byte, timeout *Timespec) unsafe.Pointer {
+	if timeout == nil {
+		return nil
+	}
+	s.ktsSec.put(raw[:], s.be, uint64(timeout.Sec))
+	s.ktsNsec.put(raw[:], s.be, uint64(timeout.Nsec))
+	return unsafe.Pointer(raw)
 }
 
 // timespecArg writes timeout into raw, the caller's stack scratch, and

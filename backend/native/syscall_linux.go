@@ -11,7 +11,10 @@ const firstErrno = ^uintptr(4095 - 1)
 // write, close, fstat...) take x/sys/unix's SyscallNoError, a direct trap
 // in assembly between entersyscall and exitsyscall, rather than Syscall6's
 // chain of wrappers: the api must cost no more than x/sys/unix itself, and
-// the errno test is Linux's (r1 in [-4095, -1]).
+// the errno test is Linux's (r1 in [-4095, -1]). Where the kernel
+// reports failure in a separate flag instead (mips, powerpc: r1 is then
+// the positive errno, and SyscallNoError drops the flag) every call takes
+// Syscall6 (shortTrap is false there).
 //
 // nosplit: address arguments may point into the caller's stack (see
 // api.Backend), so nothing between api and the trap may grow it; both
@@ -19,7 +22,7 @@ const firstErrno = ^uintptr(4095 - 1)
 //
 //go:nosplit
 func (*Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
-	if a4|a5|a6 == 0 {
+	if shortTrap && a4|a5|a6 == 0 {
 		return result(unix.SyscallNoError(nr, a1, a2, a3))
 	}
 	r1, r2, e := unix.Syscall6(nr, a1, a2, a3, a4, a5, a6)
@@ -33,7 +36,7 @@ func (*Backend) Syscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintp
 //
 //go:nosplit
 func (*Backend) RawSyscall(nr, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2, errno uintptr) {
-	if a4|a5|a6 == 0 {
+	if shortTrap && a4|a5|a6 == 0 {
 		return result(unix.RawSyscallNoError(nr, a1, a2, a3))
 	}
 	r1, r2, e := unix.RawSyscall6(nr, a1, a2, a3, a4, a5, a6)

@@ -182,3 +182,11 @@ func describe(what []any) string {
 
 // IsRoot reports whether this process runs as root on the host.
 func IsRoot() bool { return os.Geteuid() == 0 }
+
+// Wide returns 1<<shift as an int and whether an int can hold it: the
+// out-of-range checks that pass ids or sizes beyond 32 bits cannot even be
+// written on 32-bit targets, where such a value does not exist to refuse.
+func Wide(shift uint) (int, bool) {
+	v := uint64(1) << shift
+	return int(v), int(v) > 0 && uint64(int(v)) == v
+}

@@ -111,7 +111,9 @@ func testChown(t T, e *Env) {
 		Want(t, k.Chown(p, fmOtherUID, -1), api.EPERM, "giving a file away without privilege")
 	}
 	Want(t, k.Chown(p, -2, -1), api.EINVAL, "uid -2")
-	Want(t, k.Chown(p, -1, 1<<32), api.EINVAL, "gid beyond 32 bits")
+	if big, ok := Wide(32); ok {
+		Want(t, k.Chown(p, -1, big), api.EINVAL, "gid beyond 32 bits")
+	}
 	Want(t, k.Chown(filepath.Join(filepath.Dir(p), "missing"), uid, gid), api.ENOENT, "missing")
 	Want(t, k.Chown(p+"\x00", uid, gid), api.EINVAL, "NUL in the path")
 }

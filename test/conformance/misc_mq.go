@@ -140,7 +140,9 @@ func testMqPriorities(t T, e *Env) {
 	Want(t, err, api.ETIMEDOUT, "send to a full queue")
 	True(t, time.Since(start) >= 40*time.Millisecond, "waited for the deadline")
 	Want(t, q.MqSend(make([]byte, 65), 0), api.EMSGSIZE, "message larger than msgsize")
-	Want(t, q.MqSend([]byte("x"), 1<<40), api.EINVAL, "priority out of range")
+	if big, ok := Wide(40); ok {
+		Want(t, q.MqSend([]byte("x"), uint(big)), api.EINVAL, "priority out of range")
+	}
 	OK(t, q.Close())
 	Want(t, q.MqSend([]byte("x"), 0), api.EBADF, "send after close")
 }

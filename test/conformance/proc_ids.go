@@ -141,8 +141,10 @@ func testProcGetpgid(t T, e *Env) {
 	Eq(t, pg, k.Getpgrp(), "getpgid(0) is getpgrp")
 	_, err = k.Getpgid(-5)
 	Want(t, err, api.ESRCH, "getpgid of a negative pid")
-	_, err = k.Getpgid(1 << 40)
-	Want(t, err, api.EINVAL, "getpgid of a pid beyond pid_t")
+	if big, ok := Wide(40); ok {
+		_, err = k.Getpgid(big)
+		Want(t, err, api.EINVAL, "getpgid of a pid beyond pid_t")
+	}
 	if !procIsHost(e) {
 		return
 	}
@@ -364,7 +366,9 @@ func procCurIDs(t T, e *Env) (ruid, euid, suid, rgid, egid, sgid int) {
 func procBadIDs(t T, call string, f func(id int) error) {
 	t.Helper()
 	Want(t, f(-2), api.EINVAL, "%s(-2)", call)
-	Want(t, f(1<<32), api.EINVAL, "%s(1<<32)", call)
+	if big, ok := Wide(32); ok {
+		Want(t, f(big), api.EINVAL, "%s(1<<32)", call)
+	}
 }
 
 func testProcSetuid(t T, e *Env) {

@@ -46,7 +46,9 @@ func testProcKill(t T, e *Env) {
 	OK(t, k.Kill(k.Getpid(), 0), "signal 0 to ourselves")
 	Want(t, k.Kill(k.Getpid(), -1), api.EINVAL, "negative signal")
 	Want(t, k.Kill(k.Getpid(), api.Signal(1000)), api.EINVAL, "signal 1000")
-	Want(t, k.Kill(1<<40, 0), api.EINVAL, "pid beyond pid_t")
+	if big, ok := Wide(40); ok {
+		Want(t, k.Kill(big, 0), api.EINVAL, "pid beyond pid_t")
+	}
 	child := procSleeper(t, e)
 	OK(t, k.Kill(child, 0), "signal 0 to a child")
 	OK(t, k.Kill(child, api.SIGTERM), "SIGTERM to a child")

@@ -4,7 +4,7 @@ package i386
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the linux/386 ABI: 440 syscalls, 131 errnos, 4526 constants, 89 structs.
+// Table is the linux/386 ABI: 440 syscalls, 131 errnos, 4526 constants, 90 structs.
 // Headers: LINUX_VERSION_CODE=6.1.4 __GLIBC__=2 __GLIBC_MINOR__=36.
 var Table = &abi.Table{
 	OS: "linux", Arch: "386", PtrSize: 4, BigEndian: false,
@@ -5346,6 +5346,13 @@ var Table = &abi.Table{
 			{Name: "l_start", Offset: 4, Size: 4},
 			{Name: "l_len", Offset: 8, Size: 4},
 			{Name: "l_pid", Offset: 12, Size: 4},
+		}},
+		{Name: "flock64", Size: 24, Align: 4, Fields: []abi.Field{
+			{Name: "l_type", Offset: 0, Size: 2},
+			{Name: "l_whence", Offset: 2, Size: 2},
+			{Name: "l_start", Offset: 4, Size: 8},
+			{Name: "l_len", Offset: 12, Size: 8},
+			{Name: "l_pid", Offset: 20, Size: 4},
 		}},
 		{Name: "ifa_cacheinfo", Size: 16, Align: 4, Fields: []abi.Field{
 			{Name: "ifa_prefered", Offset: 0, Size: 4},

@@ -4,7 +4,7 @@ package mipsle
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the linux/mipsle ABI: 424 syscalls, 134 errnos, 4539 constants, 88 structs.
+// Table is the linux/mipsle ABI: 424 syscalls, 134 errnos, 4539 constants, 89 structs.
 // Headers: LINUX_VERSION_CODE=6.1.8 __GLIBC__=2 __GLIBC_MINOR__=36.
 var Table = &abi.Table{
 	OS: "linux", Arch: "mipsle", PtrSize: 4, BigEndian: false,
@@ -5347,6 +5347,13 @@ var Table = &abi.Table{
 			{Name: "l_len", Offset: 8, Size: 4},
 			{Name: "l_sysid", Offset: 12, Size: 4},
 			{Name: "l_pid", Offset: 16, Size: 4},
+		}},
+		{Name: "flock64", Size: 32, Align: 8, Fields: []abi.Field{
+			{Name: "l_type", Offset: 0, Size: 2},
+			{Name: "l_whence", Offset: 2, Size: 2},
+			{Name: "l_start", Offset: 8, Size: 8},
+			{Name: "l_len", Offset: 16, Size: 8},
+			{Name: "l_pid", Offset: 24, Size: 4},
 		}},
 		{Name: "ifa_cacheinfo", Size: 16, Align: 4, Fields: []abi.Field{
 			{Name: "ifa_prefered", Offset: 0, Size: 4},

@@ -156,6 +156,11 @@ func linuxCrossTarget(a linuxArch) *target {
 	// The *_time64 syscalls of 32-bit targets take the kernel's 64-bit
 	// timespec; it is the same as timespec on 64-bit targets.
 	t.Structs = append(t.Structs, structSpec{Name: "kernel_timespec", CType: "struct __kernel_timespec", Unit: "kernel"})
+	if a.Stat64 {
+		// fcntl64's record and OFD locks on 32-bit targets: a 64-bit
+		// l_start and l_len, packed differently per architecture.
+		t.Structs = append(t.Structs, structSpec{Name: "flock64", CType: "struct flock64", Unit: "kernel"})
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Package %s is the Linux ABI on %s as data: syscall numbers, errnos,\n", pkgName(a.GOARCH), a.Triple)

@@ -1,0 +1,91 @@
+package api
+
+import "github.com/anykernel/anykernel/abi"
+
+// ptr64 is true on 64-bit targets: a 64-bit syscall argument (off_t,
+// loff_t, u64) is one slot there, and the splitting below compiles away.
+const ptr64 = ^uintptr(0)>>63 == 1
+
+// noArg64 is syscallW's position for "no second 64-bit value".
+const noArg64 = -1
+
+// syscallW makes call c whose C argument list holds the 64-bit value w1 at
+// position p1 (0-based) and w2 at p2 (or noArg64), with a1..a5 filling the
+// other positions in order. On 32-bit targets each value takes two slots
+// the way the table's Arg64 says: an even/odd pair when aligned (an unused
+// slot before it when it would start on an odd one), high word first on
+// big-endian targets. A split that needs more than the six slots a Backend
+// carries (mips o32's padded fadvise64) answers ENOSYS.
+//
+// nosplit, as syscall: a1..a5 may be addresses into the caller's stack.
+//
+//go:nosplit
+func (k *Kernel) syscallW(c call, p1, p2 int, w1, w2 uint64, a1, a2, a3, a4, a5 uintptr) (uintptr, Errno) {
+	a := [5]uintptr{a1, a2, a3, a4, a5}
+	var s [6]uintptr
+	if ptr64 {
+		j := 0
+		for i := range s {
+			switch i {
+			case p1:
+				s[i] = uintptr(w1)
+			case p2:
+				s[i] = uintptr(w2)
+			default:
+				if j < len(a) {
+					s[i] = a[j]
+					j++
+				}
+			}
+		}
+		return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
+	}
+	var n int
+	if n = splitArgs(&s, k.table.Arg64, k.table.BigEndian, p1, p2, w1, w2, &a); n < 0 {
+		return 0, ENOSYS
+	}
+	return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
+}
+
+// splitArgs lays out a 32-bit target's argument slots for syscallW into s:
+// C arguments in order, with the values at p1 and p2 split per mode. It
+// returns the number of slots used, or -1 when a nonzero argument would
+// land beyond the sixth slot.
+//
+//go:nosplit
+func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, p1, p2 int, w1, w2 uint64, a *[5]uintptr) int {
+	var slots [12]uintptr // 5 words and two aligned pairs fit
+	n, j := 0, 0
+	for i := 0; i < 7; i++ {
+		var w uint64
+		switch i {
+		case p1:
+			w = w1
+		case p2:
+			w = w2
+		default:
+			if j < len(a) {
+				slots[n] = a[j]
+				j++
+			}
+			n++
+			continue
+		}
+		if mode == abi.Arg64AlignedPair && n%2 == 1 {
+			n++ // the unused slot that aligns the pair
+		}
+		lo, hi := uintptr(uint32(w)), uintptr(w>>32)
+		if be {
+			lo, hi = hi, lo
+		}
+		slots[n], slots[n+1] = lo, hi
+		n += 2
+	}
+	for i := len(s); i < len(slots); i++ {
+		if slots[i] != 0 {
+			return -1
+		}
+	}
+	copy(s[:], slots[:])
+	return min(n, len(s))
+}
