@@ -92,7 +92,8 @@ func (k *Kernel) padded(raw bool, nr, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, 
 var linux32Calls = map[call]string{
 	sysFstat: "fstat64", sysFstatat: "fstatat64",
 	sysTruncate: "truncate64", sysFtruncate: "ftruncate64",
-	sysFcntl: "fcntl64", // record locks with struct flock64 (fileState)
+	sysFcntl:  "fcntl64",    // record locks with struct flock64 (fileState)
+	sysSelect: "_newselect", // 386's select takes one pointer to its arguments
 }
 
 // call is api's dense index of a syscall name; the Kernel resolves it to the

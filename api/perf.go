@@ -211,6 +211,9 @@ func (k *Kernel) PerfEventOpen(attr *PerfEventAttr, pid, cpu int, group *PerfEve
 	if err != nil {
 		return nil, callErrWrap(op, err)
 	}
+	if uint64(uintptr(fl)) != fl { // the argument is an unsigned long
+		return nil, badArg(op, "flags "+flags.String()+" beyond the word size")
+	}
 	var raw [perfAttrBufSize]byte
 	b, be := raw[:], s.attr.be
 	f := &s.f

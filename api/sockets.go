@@ -562,6 +562,11 @@ func (f *Fd) Listen(backlog int) error {
 // first; a connection another thread takes meanwhile can still leave
 // accept blocked there.)
 func (f *Fd) Accept() (*Fd, Sockaddr, error) {
+	if f != nil && !f.k.hasCall(sysAccept) && f.k.table.OS == "linux" {
+		// Linux/386 has direct socket calls but no accept: accept4 with
+		// no flags is the same call.
+		return f.accept("accept", sysAccept4, 0, false)
+	}
 	return f.accept("accept", sysAccept, 0, false)
 }
 

@@ -306,6 +306,9 @@ func secChildTrace(k *api.Kernel) error {
 }
 
 func testSeccompArgs(t T, e *Env) {
+	if e.K.ABI().PtrSize == 4 {
+		t.Skipf("the policy compares 64-bit argument values; %s/%s syscall arguments are 32 bits (the compiler refuses such values there)", e.K.ABI().OS, e.K.ABI().Arch)
+	}
 	secRunChild(t, e, "seccomp_args")
 }
 
