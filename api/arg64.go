@@ -40,8 +40,7 @@ func (k *Kernel) syscallW(c call, p1, p2 int, w1, w2 uint64, a1, a2, a3, a4, a5 
 		}
 		return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
 	}
-	var n int
-	if n = splitArgs(&s, k.table.Arg64, k.table.BigEndian, p1, p2, w1, w2, &a); n < 0 {
+	if !splitArgs(&s, k.table.Arg64, k.table.BigEndian, p1, p2, w1, w2, &a) {
 		return 0, ENOSYS
 	}
 	return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
@@ -49,11 +48,10 @@ func (k *Kernel) syscallW(c call, p1, p2 int, w1, w2 uint64, a1, a2, a3, a4, a5 
 
 // splitArgs lays out a 32-bit target's argument slots for syscallW into s:
 // C arguments in order, with the values at p1 and p2 split per mode. It
-// returns the number of slots used, or -1 when a nonzero argument would
-// land beyond the sixth slot.
+// reports false when a nonzero argument would land beyond the sixth slot.
 //
 //go:nosplit
-func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, p1, p2 int, w1, w2 uint64, a *[5]uintptr) int {
+func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, p1, p2 int, w1, w2 uint64, a *[5]uintptr) bool {
 	var slots [12]uintptr // 5 words and two aligned pairs fit
 	n, j := 0, 0
 	for i := 0; i < 7; i++ {
@@ -83,9 +81,9 @@ func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, p1, p2 int, w1, w2 uint64
 	}
 	for i := len(s); i < len(slots); i++ {
 		if slots[i] != 0 {
-			return -1
+			return false
 		}
 	}
 	copy(s[:], slots[:])
-	return min(n, len(s))
+	return true
 }
