@@ -158,13 +158,18 @@ func (k *Kernel) Nanosleep(req Timespec) (Timespec, error) {
 		// Linux's answer; NetBSD returns at once.
 		return Timespec{}, callErr("nanosleep", EINVAL)
 	}
+	s := &k.timers
+	if s.nsSec.size == 4 && int64(int32(req.Sec)) != req.Sec {
+		return Timespec{}, badArg("nanosleep", "seconds "+strconv.FormatInt(req.Sec, 10)+" beyond this ABI's 32-bit time_t (use ClockNanosleep)")
+	}
 	var rq, rm [timespecBufSize]byte
-	k.timers.putTimespec(rq[:], req)
+	s.nsSec.put(rq[:], s.nsTs.be, uint64(req.Sec))
+	s.nsNsec.put(rq[:], s.nsTs.be, uint64(req.Nsec))
 	_, e := k.syscall(sysNanosleep, uintptr(unsafe.Pointer(&rq)), uintptr(unsafe.Pointer(&rm)), 0, 0, 0, 0)
 	if e != 0 {
 		var rem Timespec
 		if e == EINTR {
-			rem = k.timers.timespec(rm[:])
+			rem = Timespec{s.nsSec.int(rm[:], s.nsTs.be), s.nsNsec.int(rm[:], s.nsTs.be)}
 		}
 		return rem, callErr("nanosleep", e)
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"os"
 	"unsafe"
-
-	"github.com/anykernel/anykernel/abi"
 )
 
 // Names in the file system: link, symlink, readlink, rename, unlink, mkdir,
@@ -66,7 +64,8 @@ type fmetaState struct {
 // fmeta returns k's fmetaState.
 func (k *Kernel) fmeta() *fmetaState { return k.meta }
 
-func newFmetaState(t *abi.Table) *fmetaState {
+func newFmetaState(k *Kernel) *fmetaState {
+	t := k.table
 	s := &fmetaState{xattrNameMax: 255, iovMax: 1024, pathMax: 4096}
 	if v, ok := t.Const("PATH_MAX"); ok && v > 0 && v <= dirGetcwdMax {
 		s.pathMax = int(v)
@@ -74,10 +73,11 @@ func newFmetaState(t *abi.Table) *fmetaState {
 	now, ok1 := t.Const("UTIME_NOW")
 	omit, ok2 := t.Const("UTIME_OMIT")
 	s.utimeNow, s.utimeOmit, s.utimeOK = now, omit, ok1 && ok2
-	if st, ok := t.Struct("timespec"); !ok {
+	if l, err := k.layoutOf("timespec"); err != nil {
 		s.tsErr = errMissing("struct timespec")
 	} else {
-		s.ts = layout{size: st.Size, be: t.BigEndian, s: st}
+		s.ts = l
+		st := l.s
 		var e1, e2 error
 		s.tsSec, e1 = s.ts.must("tv_sec")
 		s.tsNsec, e2 = s.ts.must("tv_nsec")

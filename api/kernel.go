@@ -27,6 +27,12 @@ type Kernel struct {
 
 	clock ClockBackend // nil when the backend has no fast clock
 
+	// time64: a 32-bit Linux ABI with the *_time64 calls (Linux 5.1+).
+	// api makes those (time64Calls), and its "timespec" and "itimerspec"
+	// layouts are the kernel's 64-bit ones, so Timespec reaches past 2038
+	// on every target.
+	time64 bool
+
 	// Per-family state, each defined and filled in by its own file.
 	files  fileState
 	socks  sockState
@@ -96,6 +102,20 @@ var linux32Calls = map[call]string{
 	sysSelect: "_newselect", // 386's select takes one pointer to its arguments
 }
 
+// time64Calls are the 32-bit Linux calls that take struct
+// __kernel_timespec where their plain forms take a 32-bit time_t.
+// nanosleep has no such form and keeps the 32-bit struct (timeState);
+// io_pgetevents with no signal mask is io_getevents.
+var time64Calls = map[call]string{
+	sysClockGettime: "clock_gettime64", sysClockGetres: "clock_getres_time64",
+	sysClockSettime: "clock_settime64", sysClockNanosleep: "clock_nanosleep_time64",
+	sysUtimensat: "utimensat_time64", sysPpoll: "ppoll_time64", sysPselect6: "pselect6_time64",
+	sysTimerfdSettime: "timerfd_settime64", sysTimerfdGettime: "timerfd_gettime64",
+	sysTimerSettime: "timer_settime64", sysTimerGettime: "timer_gettime64",
+	sysMqTimedsend: "mq_timedsend_time64", sysMqTimedreceive: "mq_timedreceive_time64",
+	sysIoGetevents: "io_pgetevents_time64", sysRecvmmsg: "recvmmsg_time64",
+}
+
 // call is api's dense index of a syscall name; the Kernel resolves it to the
 // ABI's number once, at New.
 type call int
@@ -137,11 +157,21 @@ func New(b Backend) (*Kernel, error) {
 			}
 		}
 	}
+	if _, ok := t.Struct("kernel_timespec"); ok && t.OS == "linux" && t.PtrSize == 4 {
+		_, k.time64 = t.Syscall("clock_gettime64")
+	}
+	if k.time64 {
+		for c, n := range time64Calls {
+			if nr, ok := t.Syscall(n); ok {
+				k.nr[c] = nr
+			}
+		}
+	}
 	k.initErrnos()
 	if err := k.initFlags(); err != nil {
 		return nil, err
 	}
-	k.meta = newFmetaState(t)
+	k.meta = newFmetaState(k)
 	if cb, ok := b.(ClockBackend); ok {
 		k.clock = cb
 	}

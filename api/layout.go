@@ -26,10 +26,38 @@ type layout struct {
 
 // layoutOf resolves a struct of the kernel's ABI; missing structs are an
 // error at New, so a backend cannot half-work.
+//
+// On time64 kernels "timespec" and "itimerspec" are the kernel's 64-bit
+// structs, the ones the calls api makes there take.
 func (k *Kernel) layoutOf(name string) (layout, error) {
+	if k.time64 {
+		switch name {
+		case "timespec":
+			name = "kernel_timespec"
+		case "itimerspec":
+			return k.kernelItimerspec()
+		}
+	}
 	s, ok := k.table.Struct(name)
 	if !ok {
 		return layout{}, fmt.Errorf("struct %s missing from the ABI table", name)
+	}
+	return layout{size: s.Size, be: k.table.BigEndian, s: s}, nil
+}
+
+// kernelItimerspec is struct __kernel_itimerspec, two __kernel_timespecs
+// (it_interval, it_value), which the tables do not list: it is built from
+// the table's kernel_timespec.
+func (k *Kernel) kernelItimerspec() (layout, error) {
+	ts, ok := k.table.Struct("kernel_timespec")
+	if !ok {
+		return layout{}, fmt.Errorf("struct kernel_timespec missing from the ABI table")
+	}
+	s := &abi.Struct{Name: "itimerspec", Size: 2 * ts.Size, Align: ts.Align}
+	for i, member := range []string{"it_interval.", "it_value."} {
+		for _, f := range ts.Fields {
+			s.Fields = append(s.Fields, abi.Field{Name: member + f.Name, Offset: i*ts.Size + f.Offset, Size: f.Size})
+		}
 	}
 	return layout{size: s.Size, be: k.table.BigEndian, s: s}, nil
 }

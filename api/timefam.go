@@ -16,33 +16,37 @@ const (
 
 // timeState is the time family's per-Kernel state, filled in at New.
 type timeState struct {
-	ts       layout // struct timespec
-	tsSec    fieldAt
-	tsNsec   fieldAt
-	tsLP64   bool // timespec is two little-endian int64s: copy, do not decode
-	tv       layout
-	tvSec    fieldAt
-	tvUsec   fieldAt
-	its      layout // struct itimerspec; size 0 when the ABI lacks it
-	itsIntS  fieldAt
-	itsIntN  fieldAt
-	itsValS  fieldAt
-	itsValN  fieldAt
-	itv      layout // struct itimerval
-	itvIntS  fieldAt
-	itvIntU  fieldAt
-	itvValS  fieldAt
-	itvValU  fieldAt
-	sev      layout // struct sigevent
-	sevValue fieldAt
-	sevSigno fieldAt
-	sevNote  fieldAt
-	sevTid   fieldAt
-	tms      layout // struct tms
-	tmsU     fieldAt
-	tmsS     fieldAt
-	tmsCU    fieldAt
-	tmsCS    fieldAt
+	ts     layout // struct timespec
+	tsSec  fieldAt
+	tsNsec fieldAt
+	tsLP64 bool // timespec is two little-endian int64s: copy, do not decode
+	// nanosleep's struct timespec: ts, except on time64 kernels, where
+	// nanosleep (with no _time64 form) keeps the 32-bit one.
+	nsTs          layout
+	nsSec, nsNsec fieldAt
+	tv            layout
+	tvSec         fieldAt
+	tvUsec        fieldAt
+	its           layout // struct itimerspec; size 0 when the ABI lacks it
+	itsIntS       fieldAt
+	itsIntN       fieldAt
+	itsValS       fieldAt
+	itsValN       fieldAt
+	itv           layout // struct itimerval
+	itvIntS       fieldAt
+	itvIntU       fieldAt
+	itvValS       fieldAt
+	itvValU       fieldAt
+	sev           layout // struct sigevent
+	sevValue      fieldAt
+	sevSigno      fieldAt
+	sevNote       fieldAt
+	sevTid        fieldAt
+	tms           layout // struct tms
+	tmsU          fieldAt
+	tmsS          fieldAt
+	tmsCU         fieldAt
+	tmsCS         fieldAt
 
 	// itimer holds the ABI's ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF;
 	// itimerOK is false when the table lacks them (getitimer and setitimer
@@ -80,6 +84,13 @@ func (s *timeState) init(k *Kernel) error {
 		return err
 	}
 	s.tsLP64 = !s.ts.be && hostLittleEndian() && s.tsSec == fieldAt{0, 8} && s.tsNsec == fieldAt{8, 8}
+	s.nsTs, s.nsSec, s.nsNsec = s.ts, s.tsSec, s.tsNsec
+	if st, ok := k.table.Struct("timespec"); ok && k.time64 {
+		s.nsTs = layout{size: st.Size, be: k.table.BigEndian, s: st}
+		if err = fieldsOf(s.nsTs, timespecBufSize, &s.nsSec, "tv_sec", &s.nsNsec, "tv_nsec"); err != nil {
+			return err
+		}
+	}
 	s.tv = k.optLayout("timeval")
 	if err = fieldsOf(s.tv, timespecBufSize, &s.tvSec, "tv_sec", &s.tvUsec, "tv_usec"); err != nil {
 		return err
