@@ -37,7 +37,12 @@ type fileState struct {
 	statx  layout // size 0 when the ABI has no statx
 	stx    statxFields
 	statfs layout // size 0 when the ABI has no Linux-style statfs
-	sfs    statfsFields
+	// statfs64: 32-bit Linux's statfs64/fstatfs64, which take the struct's
+	// size before its address, fill the layout statfs then holds
+	// (struct statfs64), and do not fail with EOVERFLOW on large file
+	// systems as the 32-bit statfs does.
+	statfs64 bool
+	sfs      statfsFields
 	// statvfs is NetBSD's statvfs1 struct, which serves Statfs where the
 	// ABI has no statfs (size 0 otherwise); sfs then holds its fields,
 	// typ unset.
@@ -635,6 +640,15 @@ const statfsBufSize = 256
 
 func (s *fileState) initStatfs(k *Kernel) error {
 	l := k.optLayout("statfs")
+	if t := k.table; t.OS == "linux" && t.PtrSize == 4 {
+		l64 := k.optLayout("statfs64")
+		n1, ok1 := t.Syscall("statfs64")
+		n2, ok2 := t.Syscall("fstatfs64")
+		if l64.size != 0 && ok1 && ok2 {
+			l, s.statfs64 = l64, true
+			k.nr[sysStatfs], k.nr[sysFstatfs] = n1, n2
+		}
+	}
 	if l.size == 0 || l.field("f_namelen").size == 0 {
 		s.initStatvfs(k)
 		return nil // not Linux's statfs: statvfs1, or ENOSYS
@@ -728,7 +742,12 @@ func (k *Kernel) Statfs(path string, st *Statfs) error {
 		return err
 	}
 	var raw [statfsBufSize]byte
-	_, e := k.syscall(sysStatfs, uintptr(p), uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	var e Errno
+	if k.files.statfs64 {
+		_, e = k.syscall(sysStatfs, uintptr(p), uintptr(k.files.statfs.size), uintptr(unsafe.Pointer(&raw)), 0, 0, 0)
+	} else {
+		_, e = k.syscall(sysStatfs, uintptr(p), uintptr(unsafe.Pointer(&raw)), 0, 0, 0, 0)
+	}
 	if e != 0 {
 		return pathErr("statfs", path, e)
 	}
@@ -750,7 +769,17 @@ func (f *Fd) Statfs(st *Statfs) error {
 		c = sysNone // ENOSYS, but a closed f is EBADF first
 	}
 	var raw [statfsBufSize]byte
-	if _, err := f.fdBufCall("fstatfs", c, unsafe.Pointer(&raw), 0, 0); err != nil {
+	if f != nil && f.k.files.statfs64 {
+		n, e := f.acquire()
+		if e != 0 {
+			return callErr("fstatfs", e)
+		}
+		_, e = f.k.syscall(c, n, uintptr(f.k.files.statfs.size), uintptr(unsafe.Pointer(&raw)), 0, 0, 0)
+		f.release()
+		if e != 0 {
+			return callErr("fstatfs", e)
+		}
+	} else if _, err := f.fdBufCall("fstatfs", c, unsafe.Pointer(&raw), 0, 0); err != nil {
 		return err
 	}
 	f.k.decodeStatfs(&raw, st)

@@ -4,7 +4,7 @@ package i386
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the linux/386 ABI: 440 syscalls, 131 errnos, 4526 constants, 90 structs.
+// Table is the linux/386 ABI: 440 syscalls, 131 errnos, 4526 constants, 91 structs.
 // Headers: LINUX_VERSION_CODE=6.1.4 __GLIBC__=2 __GLIBC_MINOR__=36.
 var Table = &abi.Table{
 	OS: "linux", Arch: "386", PtrSize: 4, BigEndian: false,
@@ -5859,6 +5859,21 @@ var Table = &abi.Table{
 			{Name: "f_frsize", Offset: 40, Size: 4},
 			{Name: "f_flags", Offset: 44, Size: 4},
 			{Name: "f_spare", Offset: 48, Size: 16},
+		}},
+		{Name: "statfs64", Size: 84, Align: 4, Fields: []abi.Field{
+			{Name: "f_type", Offset: 0, Size: 4},
+			{Name: "f_bsize", Offset: 4, Size: 4},
+			{Name: "f_blocks", Offset: 8, Size: 8},
+			{Name: "f_bfree", Offset: 16, Size: 8},
+			{Name: "f_bavail", Offset: 24, Size: 8},
+			{Name: "f_files", Offset: 32, Size: 8},
+			{Name: "f_ffree", Offset: 40, Size: 8},
+			{Name: "f_fsid", Offset: 48, Size: 8},
+			{Name: "f_fsid.val", Offset: 48, Size: 8},
+			{Name: "f_namelen", Offset: 56, Size: 4},
+			{Name: "f_frsize", Offset: 60, Size: 4},
+			{Name: "f_flags", Offset: 64, Size: 4},
+			{Name: "f_spare", Offset: 68, Size: 16},
 		}},
 		{Name: "statx", Size: 256, Align: 4, Fields: []abi.Field{
 			{Name: "stx_mask", Offset: 0, Size: 4},

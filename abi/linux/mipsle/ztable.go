@@ -4,7 +4,7 @@ package mipsle
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the linux/mipsle ABI: 424 syscalls, 134 errnos, 4539 constants, 89 structs.
+// Table is the linux/mipsle ABI: 424 syscalls, 134 errnos, 4539 constants, 90 structs.
 // Headers: LINUX_VERSION_CODE=6.1.8 __GLIBC__=2 __GLIBC_MINOR__=36.
 var Table = &abi.Table{
 	OS: "linux", Arch: "mipsle", PtrSize: 4, BigEndian: false,
@@ -5867,6 +5867,21 @@ var Table = &abi.Table{
 			{Name: "f_namelen", Offset: 40, Size: 4},
 			{Name: "f_flags", Offset: 44, Size: 4},
 			{Name: "f_spare", Offset: 48, Size: 20},
+		}},
+		{Name: "statfs64", Size: 96, Align: 8, Fields: []abi.Field{
+			{Name: "f_type", Offset: 0, Size: 4},
+			{Name: "f_bsize", Offset: 4, Size: 4},
+			{Name: "f_frsize", Offset: 8, Size: 4},
+			{Name: "f_blocks", Offset: 16, Size: 8},
+			{Name: "f_bfree", Offset: 24, Size: 8},
+			{Name: "f_files", Offset: 32, Size: 8},
+			{Name: "f_ffree", Offset: 40, Size: 8},
+			{Name: "f_bavail", Offset: 48, Size: 8},
+			{Name: "f_fsid", Offset: 56, Size: 8},
+			{Name: "f_fsid.val", Offset: 56, Size: 8},
+			{Name: "f_namelen", Offset: 64, Size: 4},
+			{Name: "f_flags", Offset: 68, Size: 4},
+			{Name: "f_spare", Offset: 72, Size: 20},
 		}},
 		{Name: "statx", Size: 256, Align: 8, Fields: []abi.Field{
 			{Name: "stx_mask", Offset: 0, Size: 4},

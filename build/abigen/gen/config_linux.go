@@ -117,6 +117,9 @@ func linuxCrossTarget(a linuxArch) *target {
 		case "kernel":
 			u.Headers = append(append([]string(nil), u.Headers...),
 				"asm/stat.h", "asm/unistd.h", "linux/net.h", "linux/time_types.h")
+			if a.Stat64 {
+				u.Headers = append(u.Headers, "asm/statfs.h") // struct statfs64
+			}
 		case "libc":
 			u.Exclude = append(append([]string(nil), u.Exclude...), "SYS_") // glibc's SYS_<name> syscall aliases
 		}
@@ -160,6 +163,8 @@ func linuxCrossTarget(a linuxArch) *target {
 		// fcntl64's record and OFD locks on 32-bit targets: a 64-bit
 		// l_start and l_len, packed differently per architecture.
 		t.Structs = append(t.Structs, structSpec{Name: "flock64", CType: "struct flock64", Unit: "kernel"})
+		// statfs64/fstatfs64's struct: 64-bit block and file counts.
+		t.Structs = append(t.Structs, structSpec{Name: "statfs64", CType: "struct statfs64", Unit: "kernel"})
 	}
 
 	var b strings.Builder
