@@ -40,23 +40,47 @@ func (k *Kernel) syscallW(c call, p1, p2 int, w1, w2 uint64, a1, a2, a3, a4, a5 
 		}
 		return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
 	}
-	if !splitArgs(&s, k.table.Arg64, k.table.BigEndian, p1, p2, w1, w2, &a) {
+	// A NetBSD PAD slot (syscallPads) is an argument of its own here,
+	// laid out before the split so that an aligned pair after it lands
+	// where the kernel's argument struct has it.
+	nr, pad := k.nr[c], -1
+	if nr >= padMark && nr != noSyscall {
+		nr, pad = nr&(padMark-1), int(nr>>padShift)-1
+	}
+	if !splitArgs(&s, k.table.Arg64, k.table.BigEndian, pad, p1, p2, w1, w2, &a) {
 		return 0, ENOSYS
 	}
-	return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
+	if pad < 0 {
+		return k.syscall(c, s[0], s[1], s[2], s[3], s[4], s[5])
+	}
+	r, _, e := k.b.Syscall(nr, s[0], s[1], s[2], s[3], s[4], s[5])
+	if e != 0 {
+		return r, k.errno(e)
+	}
+	return r, 0
 }
 
 // splitArgs lays out a 32-bit target's argument slots for syscallW into s:
-// C arguments in order, with the values at p1 and p2 split per mode. It
+// C arguments in order, with the values at p1 and p2 split per mode and,
+// when pad >= 0, a zero word (NetBSD's "int PAD") as argument number pad
+// of the padded list, p1 and p2 counting without it. It
 // reports false when a nonzero argument would land beyond the sixth slot.
 //
 //go:nosplit
-func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, p1, p2 int, w1, w2 uint64, a *[5]uintptr) bool {
-	var slots [12]uintptr // 5 words and two aligned pairs fit
+func splitArgs(s *[6]uintptr, mode abi.Arg64, be bool, pad, p1, p2 int, w1, w2 uint64, a *[5]uintptr) bool {
+	var slots [14]uintptr // 5 words, a pad and two aligned pairs fit
 	n, j := 0, 0
-	for i := 0; i < 7; i++ {
+	for i := 0; i < 8; i++ {
+		if i == pad {
+			n++ // the PAD word, zero
+			continue
+		}
+		ai := i // the argument's position in api's list, without the pad
+		if pad >= 0 && i > pad {
+			ai--
+		}
 		var w uint64
-		switch i {
+		switch ai {
 		case p1:
 			w = w1
 		case p2:

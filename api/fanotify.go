@@ -133,16 +133,6 @@ func (f *Fd) FanotifyMark(flags FanMarkFlags, mask FanEvents, dir *Fd, path stri
 			return err
 		}
 	}
-	// The 64-bit mask takes two argument slots on 32-bit ABIs, in memory
-	// order; slot 2 is even, so no ABI pads before it.
-	a3, a4 := uintptr(m), uintptr(0)
-	if k.table.PtrSize == 4 {
-		lo, hi := uintptr(uint32(m)), uintptr(m>>32)
-		a3, a4 = lo, hi
-		if k.table.BigEndian {
-			a3, a4 = hi, lo
-		}
-	}
 	n, e := f.acquire()
 	if e != 0 {
 		return callErr(op, e)
@@ -152,11 +142,8 @@ func (f *Fd) FanotifyMark(flags FanMarkFlags, mask FanEvents, dir *Fd, path stri
 		f.release()
 		return pathErr(op, path, e)
 	}
-	if k.table.PtrSize == 4 {
-		_, e = k.syscall(sysFanotifyMark, n, uintptr(fl), a3, a4, d, uintptr(p))
-	} else {
-		_, e = k.syscall(sysFanotifyMark, n, uintptr(fl), a3, d, uintptr(p), 0)
-	}
+	// The mask is a u64: two slots on 32-bit targets.
+	_, e = k.syscallW(sysFanotifyMark, 2, noArg64, m, 0, n, uintptr(fl), d, uintptr(p), 0)
 	k.releaseDir(dir)
 	f.release()
 	if e != 0 {
