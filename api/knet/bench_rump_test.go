@@ -3,7 +3,6 @@
 package knet
 
 import (
-	"net"
 	"testing"
 
 	"github.com/anykernel/anykernel/backend/rump"
@@ -21,17 +20,7 @@ func BenchmarkRumpUDPRoundTrip(b *testing.B) {
 	}
 	a := listenPacket(b, k, "udp", "127.0.0.1:0")
 	c := listenPacket(b, k, "udp", "127.0.0.1:0")
-	dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	msg, buf := make([]byte, 64), make([]byte, 1500)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
+	udpRoundTrip(b, a, c)
 }
 
 func BenchmarkRumpTCPPingPong(b *testing.B) {

@@ -3,6 +3,7 @@ package knet
 import (
 	"io"
 	"net"
+	"net/netip"
 	"testing"
 )
 
@@ -16,21 +17,11 @@ import (
 // it back on the other socket. The datagram is there when read, so
 // neither poller is involved: this is the cost of the calls.
 func BenchmarkUDPRoundTrip(b *testing.B) {
-	msg, buf := make([]byte, 64), make([]byte, 1500)
 	b.Run("knet", func(b *testing.B) {
 		k := host(b)
 		a := listenPacket(b, k, "udp", "127.0.0.1:0")
 		c := listenPacket(b, k, "udp", "127.0.0.1:0")
-		dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-				b.Fatal(err)
-			}
-		}
+		udpRoundTrip(b, a, c)
 	})
 	b.Run("net", func(b *testing.B) {
 		a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -43,17 +34,30 @@ func BenchmarkUDPRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-				b.Fatal(err)
-			}
-		}
+		udpRoundTrip(b, a, c)
 	})
+}
+
+// udpSocket is what knet's PacketConn and net's UDPConn share.
+type udpSocket interface {
+	LocalAddr() net.Addr
+	WriteToUDPAddrPort([]byte, netip.AddrPort) (int, error)
+	ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error)
+}
+
+// udpRoundTrip sends 64 bytes from a to c and reads them, b.N times.
+func udpRoundTrip(b *testing.B, a, c udpSocket) {
+	msg, buf := make([]byte, 64), make([]byte, 1500)
+	dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.WriteToUDPAddrPort(msg, dst); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkTCPPingPong bounces 64 bytes over a loopback TCP connection
