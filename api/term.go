@@ -17,6 +17,10 @@ import (
 // out (ENOSYS) for an ABI whose structs are larger.
 const termBufSize = 64
 
+// ptmBufSize bounds NetBSD's struct ptmget (two ints and two PATH_MAX
+// names: 2056 bytes).
+const ptmBufSize = 4096
+
 // NCCS is the length of Termios.Cc: one slot for each CcIndex, in api's
 // numbering (Linux's VINTR..VEOL2).
 const NCCS = int(VEOL2) + 1
@@ -86,6 +90,19 @@ type termState struct {
 	sctty, notty, gpgrp, spgrp, gsid     abiConst
 	gptn, sptlck, gptlck, gptpeer        abiConst
 
+	// The BSD requests for what Linux does otherwise: TIOCFLUSH takes
+	// FREAD/FWRITE bits, TIOCSTOP/TIOCSTART suspend and resume output,
+	// TIOCDRAIN is tcdrain.
+	tiocflush, fread, fwrite abiConst
+	tiocstop, tiocstart      abiConst
+	tiocdrain                abiConst
+
+	// NetBSD's pseudo-terminals (libc's grantpt, ptsname): TIOCGRANTPT,
+	// and TIOCPTSNAME filling a struct ptmget. There is no slave lock.
+	grant, ptsname abiConst
+	ptm            layout
+	ptmSfd, ptmSn  fieldAt
+
 	tios                                 layout
 	iflag, oflag, cflag, lflag, line, cc fieldAt
 
@@ -107,6 +124,15 @@ func (s *termState) init(k *Kernel) error {
 		&s.sctty, "TIOCSCTTY", &s.notty, "TIOCNOTTY", &s.gpgrp, "TIOCGPGRP", &s.spgrp, "TIOCSPGRP",
 		&s.gsid, "TIOCGSID", &s.gptn, "TIOCGPTN", &s.sptlck, "TIOCSPTLCK", &s.gptlck, "TIOCGPTLCK",
 		&s.gptpeer, "TIOCGPTPEER")
+	constsOf(k, &s.tiocflush, "TIOCFLUSH", &s.fread, "FREAD", &s.fwrite, "FWRITE",
+		&s.tiocstop, "TIOCSTOP", &s.tiocstart, "TIOCSTART", &s.tiocdrain, "TIOCDRAIN")
+	if constsOf(k, &s.grant, "TIOCGRANTPT", &s.ptsname, "TIOCPTSNAME") {
+		if l := k.optLayout("ptmget"); l.s != nil && l.size <= ptmBufSize {
+			if fieldsOf(l, ptmBufSize, &s.ptmSfd, "sfd", &s.ptmSn, "sn") == nil {
+				s.ptm = l
+			}
+		}
+	}
 	if l := k.optLayout("winsize"); l.s != nil && l.size <= termBufSize {
 		var err error
 		if err = fieldsOf(l, termBufSize, &s.wsRow, "ws_row", &s.wsCol, "ws_col",
@@ -515,39 +541,102 @@ func (f *Fd) termInt32Req(op string, r abiConst, in int32) (int32, error) {
 }
 
 // Tcflush discards data written but not yet sent (TCOFLUSH), received but
-// not yet read (TCIFLUSH), or both (TCIOFLUSH).
+// not yet read (TCIFLUSH), or both (TCIOFLUSH): TCFLSH, or TIOCFLUSH on
+// the BSDs.
 func (f *Fd) Tcflush(queue TcflushQueue) error {
 	const op = "tcflush"
 	if f == nil {
 		return callErr(op, EBADF)
 	}
+	s := &f.k.misc.term
+	if !s.tcflsh.ok && s.tiocflush.ok && s.fread.ok && s.fwrite.ok {
+		// The BSDs: TIOCFLUSH with the queues as FREAD/FWRITE bits.
+		var bits uint64
+		switch queue {
+		case TCIFLUSH:
+			bits = s.fread.v
+		case TCOFLUSH:
+			bits = s.fwrite.v
+		case TCIOFLUSH:
+			bits = s.fread.v | s.fwrite.v
+		default:
+			return badArg(op, "unknown TcflushQueue "+strconv.Itoa(int(queue)))
+		}
+		_, err := f.termInt32Req(op, s.tiocflush, int32(bits))
+		return err
+	}
 	q, err := f.k.enumToABI(tcflushQueueFamily, uint64(queue))
 	if err != nil {
 		return miscErr(op, err)
 	}
-	_, err = f.termIntReq(op, f.k.misc.term.tcflsh, uintptr(q))
+	_, err = f.termIntReq(op, s.tcflsh, uintptr(q))
 	return err
 }
 
 // Tcflow suspends or restarts output (TCOOFF, TCOON) or sends a STOP or
-// START character (TCIOFF, TCION).
+// START character (TCIOFF, TCION): TCXONC, or on the BSDs TIOCSTOP,
+// TIOCSTART and a write of the character.
 func (f *Fd) Tcflow(action TcflowAction) error {
 	const op = "tcflow"
 	if f == nil {
 		return callErr(op, EBADF)
 	}
+	s := &f.k.misc.term
+	if !s.tcxonc.ok && s.tiocstop.ok && s.tiocstart.ok {
+		return f.tcflowBSD(op, action)
+	}
 	a, err := f.k.enumToABI(tcflowActionFamily, uint64(action))
 	if err != nil {
 		return miscErr(op, err)
 	}
-	_, err = f.termIntReq(op, f.k.misc.term.tcxonc, uintptr(a))
+	_, err = f.termIntReq(op, s.tcxonc, uintptr(a))
 	return err
 }
 
+// tcflowBSD is tcflow as the BSDs' C libraries make it: TIOCSTOP and
+// TIOCSTART suspend and resume output, and the STOP and START characters
+// are written to the terminal like any output.
+func (f *Fd) tcflowBSD(op string, action TcflowAction) error {
+	s := &f.k.misc.term
+	var vc CcIndex
+	switch action {
+	case TCOOFF:
+		_, err := f.termIntReq(op, s.tiocstop, 0)
+		return err
+	case TCOON:
+		_, err := f.termIntReq(op, s.tiocstart, 0)
+		return err
+	case TCIOFF:
+		vc = VSTOP
+	case TCION:
+		vc = VSTART
+	default:
+		return badArg(op, "unknown TcflowAction "+strconv.Itoa(int(action)))
+	}
+	var t Termios
+	if err := f.Tcgetattr(&t); err != nil {
+		return err
+	}
+	// _POSIX_VDISABLE (0xff on the BSDs) means there is no such character.
+	if c := t.Cc[vc]; c != 0xff {
+		b := [1]byte{c}
+		if _, err := f.Write(b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Tcdrain waits until everything written to the terminal has been sent
-// (TCSBRK with a non-zero argument, as the C library does it).
+// (TCSBRK with a non-zero argument, as the C library does it; TIOCDRAIN
+// on the BSDs).
 func (f *Fd) Tcdrain() error {
-	_, err := f.termIntReq("tcdrain", f.term().tcsbrk, 1)
+	s := f.term()
+	if !s.tcsbrk.ok && s.tiocdrain.ok {
+		_, err := f.termIntReq("tcdrain", s.tiocdrain, 0) // the BSDs' request
+		return err
+	}
+	_, err := f.termIntReq("tcdrain", s.tcsbrk, 1)
 	return err
 }
 
@@ -629,17 +718,48 @@ func (k *Kernel) Openpt(flags OpenFlags) (*Fd, error) {
 
 // Grantpt gives the slave of master f to the caller's real uid, as
 // grantpt(3) must. On Linux's devpts the kernel already did when the
-// master was opened, so this only checks that f is a master (TIOCGPTN).
+// master was opened, so this only checks that f is a master (TIOCGPTN);
+// NetBSD does it with TIOCGRANTPT.
 func (f *Fd) Grantpt() error {
-	_, err := f.termInt32Req("grantpt", f.term().gptn, 0)
+	s := f.term()
+	if !s.gptn.ok && s.grant.ok {
+		_, err := f.termIntReq("grantpt", s.grant, 0)
+		return err
+	}
+	_, err := f.termInt32Req("grantpt", s.gptn, 0)
 	return err
 }
 
 // Unlockpt unlocks the slave of master f so that it can be opened
-// (TIOCSPTLCK with 0).
+// (TIOCSPTLCK with 0). NetBSD has no lock (Grantpt makes the slave
+// openable): there it only checks that f is a pseudo-terminal
+// (TIOCPTSNAME), as its C library's no-op does not.
 func (f *Fd) Unlockpt() error {
-	_, err := f.termInt32Req("unlockpt", f.term().sptlck, 0)
+	const op = "unlockpt"
+	s := f.term()
+	if !s.sptlck.ok && s.ptm.s != nil {
+		var raw [ptmBufSize]byte
+		_, err := f.ptmget(op, &raw)
+		return err
+	}
+	_, err := f.termInt32Req(op, s.sptlck, 0)
 	return err
+}
+
+// ptmget fills raw with NetBSD's struct ptmget for the pseudo-terminal f
+// (master or slave) by TIOCPTSNAME, and returns the used part.
+func (f *Fd) ptmget(op string, raw *[ptmBufSize]byte) ([]byte, error) {
+	s := f.term()
+	if f == nil {
+		return nil, callErr(op, EBADF)
+	}
+	if !s.ptsname.ok || s.ptm.s == nil {
+		return nil, callErr(op, ENOSYS)
+	}
+	if _, err := f.ioctlPtr(op, s.ptsname.v, unsafe.Pointer(raw)); err != nil {
+		return nil, err
+	}
+	return raw[:s.ptm.size], nil
 }
 
 // Lockpt locks the slave of master f again: opens of it fail with EIO
@@ -655,16 +775,46 @@ func (f *Fd) Ptlocked() (bool, error) {
 	return v != 0, err
 }
 
-// Ptsnum returns the number of the slave of master f (TIOCGPTN).
+// Ptsnum returns the number of the slave of master f (TIOCGPTN; on
+// NetBSD the minor number TIOCPTSNAME reports, which names the slave in
+// ptyfs).
 func (f *Fd) Ptsnum() (int, error) {
-	v, err := f.termInt32Req("ptsname", f.term().gptn, 0)
+	const op = "ptsname"
+	s := f.term()
+	if !s.gptn.ok && s.ptm.s != nil {
+		var raw [ptmBufSize]byte
+		b, err := f.ptmget(op, &raw)
+		if err != nil {
+			return 0, err
+		}
+		return int(uint32(s.ptmSfd.uint(b, s.ptm.be))), nil
+	}
+	v, err := f.termInt32Req(op, s.gptn, 0)
 	return int(uint32(v)), err
 }
 
 // Ptsname returns the path of the slave of master f: /dev/pts/N in the
 // devpts the caller sees (OpenPeer avoids the path, and the races of
-// another devpts mounted there).
+// another devpts mounted there). On NetBSD the kernel names it
+// (TIOCPTSNAME: /dev/pts/N with ptyfs mounted there, else /dev/ttyXY),
+// and f may be the slave too.
 func (f *Fd) Ptsname() (string, error) {
+	const op = "ptsname"
+	s := f.term()
+	if !s.gptn.ok && s.ptm.s != nil {
+		var raw [ptmBufSize]byte
+		b, err := f.ptmget(op, &raw)
+		if err != nil {
+			return "", err
+		}
+		sn := s.ptmSn.bytes(b)
+		for i, c := range sn {
+			if c == 0 {
+				return string(sn[:i]), nil
+			}
+		}
+		return "", callErr(op, ENAMETOOLONG) // no NUL: not a name the kernel would make
+	}
 	n, err := f.Ptsnum()
 	if err != nil {
 		return "", err

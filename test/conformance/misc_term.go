@@ -21,7 +21,7 @@ func init() {
 		Case{Family: "terminal", Call: "openpt", Run: testOpenpt},
 		Case{Family: "terminal", Call: "grantpt", Run: testGrantpt},
 		Case{Family: "terminal", Call: "ioctl_TIOCSPTLCK", Run: testUnlockpt},
-		Case{Family: "terminal", Call: "ioctl_TIOCGPTLCK", Run: testUnlockpt},
+		Case{Family: "terminal", Call: "ioctl_TIOCGPTLCK", Run: testPtlocked},
 		Case{Family: "terminal", Call: "ioctl_TIOCGPTN", Run: testPtsname},
 		Case{Family: "terminal", Call: "ioctl_TIOCGPTPEER", Run: testOpenPeer},
 		Case{Family: "terminal", Call: "openpty", Run: testOpenpty},
@@ -149,13 +149,16 @@ func testOpenpt(t T, e *Env) {
 	OK(t, err, "posix_openpt")
 	defer m.Close()
 	True(t, m.Isatty(), "the master is a terminal")
-	locked, err := m.Ptlocked()
-	OK(t, err, "TIOCGPTLCK")
-	True(t, locked, "a new slave starts locked")
 	name, err := m.Ptsname()
 	OK(t, err)
-	_, err = k.Open(name, api.O_RDWR|api.O_NOCTTY|api.O_CLOEXEC, 0)
-	Want(t, err, api.EIO, "open of a locked slave")
+	// Linux locks a new slave (TIOCGPTLCK says so, and opens fail);
+	// NetBSD has no lock: grantpt makes the slave usable.
+	if locked, err := m.Ptlocked(); !errors.Is(err, api.ENOSYS) {
+		OK(t, err, "TIOCGPTLCK")
+		True(t, locked, "a new slave starts locked")
+		_, err = k.Open(name, api.O_RDWR|api.O_NOCTTY|api.O_CLOEXEC, 0)
+		Want(t, err, api.EIO, "open of a locked slave")
+	}
 	// Two masters are two different terminals.
 	m2, err := k.Openpt(api.O_RDWR | api.O_NOCTTY | api.O_CLOEXEC)
 	OK(t, err)
@@ -164,17 +167,33 @@ func testOpenpt(t T, e *Env) {
 	n2, err := m2.Ptsnum()
 	OK(t, err)
 	True(t, n1 != n2, "distinct slave numbers %d, %d", n1, n2)
+	name2, err := m2.Ptsname()
+	OK(t, err)
+	True(t, name != name2, "distinct slave names %q, %q", name, name2)
 	_, err = k.Openpt(api.OpenFlags(1 << 40))
 	True(t, err != nil, "unknown open flags are an error")
 }
 
 func testGrantpt(t T, e *Env) {
-	m, s := termPair(t, e)
+	k := e.K
+	m, err := k.Openpt(api.O_RDWR | api.O_NOCTTY | api.O_CLOEXEC)
+	termNoPtmx(t, err)
+	OK(t, err)
+	defer m.Close()
+	// Grant before the slave is opened: NetBSD's TIOCGRANTPT revokes
+	// the slave's open descriptors, as a fresh grant must.
 	OK(t, m.Grantpt(), "grantpt on a master")
-	// The kernel gave the slave to us already: devpts sets the owner.
+	OK(t, m.Unlockpt())
+	name, err := m.Ptsname()
+	OK(t, err)
+	s, err := k.Open(name, api.O_RDWR|api.O_NOCTTY|api.O_CLOEXEC, 0)
+	OK(t, err, "open %s", name)
+	defer s.Close()
+	// The slave is ours: Linux's devpts set the owner when the master
+	// was opened, NetBSD's grantpt did.
 	var st api.Stat
 	OK(t, s.Stat(&st), "fstat slave")
-	Eq(t, int(st.Uid), e.K.Getuid(), "slave owner")
+	Eq(t, int(st.Uid), k.Getuid(), "slave owner")
 	Want(t, termNotTTY(t, e).Grantpt(), api.ENOTTY, "grantpt on a regular file")
 	Want(t, s.Grantpt(), api.ENOTTY, "grantpt on a slave")
 	var nilFd *api.Fd
@@ -189,7 +208,19 @@ func testUnlockpt(t T, e *Env) {
 	defer m.Close()
 	name, err := m.Ptsname()
 	OK(t, err)
+	OK(t, m.Grantpt())
 	OK(t, m.Unlockpt(), "unlockpt")
+	if _, ok := k.Const("TIOCSPTLCK"); !ok {
+		// NetBSD: no lock to take again; unlockpt checks its descriptor.
+		s, err := k.Open(name, api.O_RDWR|api.O_NOCTTY|api.O_CLOEXEC, 0)
+		OK(t, err, "open unlocked slave")
+		s.Close()
+		OK(t, m.Close())
+		Want(t, m.Unlockpt(), api.EBADF, "unlockpt after close")
+		Want(t, termNotTTY(t, e).Unlockpt(), api.ENOTTY, "unlockpt on a file")
+		Want(t, m.Lockpt(), api.ENOSYS, "no lockpt on this kernel")
+		return
+	}
 	locked, err := m.Ptlocked()
 	OK(t, err)
 	True(t, !locked, "unlocked")
@@ -207,6 +238,18 @@ func testUnlockpt(t T, e *Env) {
 	Want(t, termNotTTY(t, e).Unlockpt(), api.ENOTTY, "unlockpt on a file")
 }
 
+// testPtlocked is testUnlockpt where the kernel can say whether a slave is
+// locked (Linux's TIOCGPTLCK; NetBSD has no lock).
+func testPtlocked(t T, e *Env) {
+	m, err := e.K.Openpt(api.O_RDWR | api.O_NOCTTY | api.O_CLOEXEC)
+	termNoPtmx(t, err)
+	OK(t, err)
+	_, err = m.Ptlocked()
+	m.Close()
+	NoSys(t, err)
+	testUnlockpt(t, e)
+}
+
 func testPtsname(t T, e *Env) {
 	k := e.K
 	m, s := termPair(t, e)
@@ -222,8 +265,14 @@ func testPtsname(t T, e *Env) {
 	OK(t, s.Stat(&held), "fstat slave")
 	Eq(t, byPath.Rdev, held.Rdev, "device of %s", name)
 	Eq(t, byPath.Mode.Type(), api.S_IFCHR, "a character device")
-	_, err = s.Ptsname()
-	Want(t, err, api.ENOTTY, "ptsname of a slave")
+	sname, err := s.Ptsname()
+	if _, linux := k.Const("TIOCGPTN"); linux {
+		Want(t, err, api.ENOTTY, "ptsname of a slave")
+	} else {
+		// NetBSD's TIOCPTSNAME answers on either side.
+		OK(t, err, "ptsname of a slave")
+		Eq(t, sname, name, "the slave's name, asked of the slave")
+	}
 	_, err = termNotTTY(t, e).Ptsname()
 	Want(t, err, api.ENOTTY, "ptsname of a file")
 }
@@ -275,8 +324,14 @@ func testTcgetattr(t T, e *Env) {
 	Eq(t, tio.Cc[api.VINTR], uint8(3), "VINTR is ^C")
 	Eq(t, tio.Cc[api.VEOF], uint8(4), "VEOF is ^D")
 	Eq(t, tio.Cc[api.VMIN], uint8(1), "VMIN")
-	Eq(t, tio.Ospeed, uint32(38400), "default speed")
-	Eq(t, tio.Ispeed, uint32(38400), "input speed follows")
+	// The kernel's default: Linux's tty_std_termios is B38400, the BSDs'
+	// TTYDEF_SPEED 9600.
+	defSpeed := uint32(38400)
+	if e.K.ABI().OS != "linux" {
+		defSpeed = 9600
+	}
+	Eq(t, tio.Ospeed, defSpeed, "default speed")
+	Eq(t, tio.Ispeed, defSpeed, "input speed follows")
 	Want(t, termNotTTY(t, e).Tcgetattr(&tio), api.ENOTTY, "tcgetattr on a file")
 	Want(t, s.Tcgetattr(nil), api.EINVAL, "nil Termios")
 	OK(t, s.Close())
@@ -335,8 +390,13 @@ func testTcsetattrSpeed(t T, e *Env) {
 	Eq(t, back.Ospeed, uint32(9600), "output speed")
 	Eq(t, back.Ispeed, uint32(9600), "input speed")
 	True(t, back.Cflag&(api.CSTOPB|api.CLOCAL) == api.CSTOPB|api.CLOCAL, "CSTOPB|CLOCAL: %v", back.Cflag)
-	// A pseudo-terminal has no wire: Linux keeps it at 8 bits, no parity.
-	Eq(t, back.Cflag&(api.CSIZE|api.PARENB), api.CS8, "character size of a pseudo-terminal")
+	// A pseudo-terminal has no wire: Linux keeps it at 8 bits, no parity;
+	// NetBSD keeps what was set.
+	if e.K.ABI().OS == "linux" {
+		Eq(t, back.Cflag&(api.CSIZE|api.PARENB), api.CS8, "character size of a pseudo-terminal")
+	} else {
+		Eq(t, back.Cflag&(api.CSIZE|api.PARENB), api.CS7|api.PARENB, "character size and parity read back")
+	}
 	// Split speeds (CIBAUD).
 	tio.Ispeed = 1200
 	OK(t, s.Tcsetattr(api.TCSADRAIN, &tio), "split speeds")
@@ -462,11 +522,15 @@ func testTcflush(t T, e *Env) {
 func testTcdrain(t T, e *Env) {
 	m, s := termPair(t, e)
 	termWrite(t, s, "out\n")
-	OK(t, s.Tcdrain(), "tcdrain")
+	// Read first: NetBSD's TIOCDRAIN waits until the master has read
+	// the output (Linux's pseudo-terminals return at once).
 	Eq(t, termRead(t, e, m, 5), "out\r\n", "output was sent")
-	start := time.Now()
-	OK(t, s.Tcsendbreak(0), "tcsendbreak(0) is TCSBRK 0")
-	True(t, time.Since(start) < time.Second, "a pseudo-terminal sends no break")
+	OK(t, s.Tcdrain(), "tcdrain")
+	if _, ok := e.K.Const("TCSBRK"); ok {
+		start := time.Now()
+		OK(t, s.Tcsendbreak(0), "tcsendbreak(0) is TCSBRK 0")
+		True(t, time.Since(start) < time.Second, "a pseudo-terminal sends no break")
+	}
 	Want(t, termNotTTY(t, e).Tcdrain(), api.ENOTTY, "tcdrain on a file")
 	var nilFd *api.Fd
 	Want(t, nilFd.Tcdrain(), api.EBADF, "tcdrain on nil")
@@ -593,7 +657,8 @@ func testIoctl(t T, e *Env) {
 	m, s := termPair(t, e)
 	req, ok := k.Const("TIOCGPTN")
 	if !ok {
-		t.Skipf("%sthe ABI table has no TIOCGPTN", NoSysPrefix)
+		testIoctlPtmget(t, e, m, s)
+		return
 	}
 	var n uint32
 	_, err := m.IoctlPtr(req, unsafe.Pointer(&n))
@@ -613,5 +678,40 @@ func testIoctl(t T, e *Env) {
 	Want(t, err, api.ENOTTY, "terminal request on a file")
 	OK(t, s.Close())
 	_, err = s.IoctlInt(flsh, 0)
+	Want(t, err, api.EBADF, "ioctl after close")
+}
+
+// testIoctlPtmget is testIoctl on NetBSD: TIOCPTSNAME into a buffer sized
+// by the table's struct ptmget, TIOCFLUSH with an int argument.
+func testIoctlPtmget(t T, e *Env, m, s *api.Fd) {
+	k := e.K
+	req, ok := k.Const("TIOCPTSNAME")
+	if !ok {
+		t.Skipf("%sthe ABI table has neither TIOCGPTN nor TIOCPTSNAME", NoSysPrefix)
+	}
+	st, ok := k.ABI().Struct("ptmget")
+	True(t, ok, "struct ptmget in the table")
+	sfd, ok1 := st.Field("sfd")
+	sn, ok2 := st.Field("sn")
+	True(t, ok1 && ok2, "ptmget.sfd and ptmget.sn")
+	b := make([]byte, st.Size)
+	_, err := m.IoctlBuf(req, b)
+	OK(t, err, "ioctl TIOCPTSNAME")
+	want, err := m.Ptsnum()
+	OK(t, err)
+	Eq(t, int(k.ABI().ByteOrder().Uint32(b[sfd.Offset:])), want, "slave number through the raw helper")
+	name, err := m.Ptsname()
+	OK(t, err)
+	Eq(t, string(b[sn.Offset:sn.Offset+len(name)]), name, "slave name through the raw helper")
+	flush, ok := k.Const("TIOCFLUSH")
+	True(t, ok, "TIOCFLUSH in the table")
+	fread, _ := k.Const("FREAD")
+	v := int32(fread)
+	_, err = s.IoctlPtr(flush, unsafe.Pointer(&v))
+	OK(t, err, "ioctl TIOCFLUSH")
+	_, err = termNotTTY(t, e).IoctlPtr(flush, unsafe.Pointer(&v))
+	Want(t, err, api.ENOTTY, "terminal request on a file")
+	OK(t, s.Close())
+	_, err = s.IoctlPtr(flush, unsafe.Pointer(&v))
 	Want(t, err, api.EBADF, "ioctl after close")
 }

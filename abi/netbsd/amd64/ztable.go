@@ -4,7 +4,7 @@ package amd64
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the netbsd/amd64 ABI: 275 syscalls, 96 errnos, 958 constants, 39 structs.
+// Table is the netbsd/amd64 ABI: 275 syscalls, 96 errnos, 960 constants, 40 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_netbsd_amd64.go, zsysnum_netbsd_amd64.go, ztypes_netbsd_amd64.go.
 var Table = &abi.Table{
 	OS: "netbsd", Arch: "amd64", PtrSize: 8, BigEndian: false,
@@ -587,6 +587,8 @@ var Table = &abi.Table{
 		{Name: "FD_CLOEXEC", Value: 0x1},
 		{Name: "FD_SETSIZE", Value: 0x100},
 		{Name: "FLUSHO", Value: 0x800000},
+		{Name: "FREAD", Value: 0x1},
+		{Name: "FWRITE", Value: 0x2},
 		{Name: "F_CLOSEM", Value: 0xa},
 		{Name: "F_DUPFD", Value: 0x0},
 		{Name: "F_DUPFD_CLOEXEC", Value: 0xc},
@@ -1284,8 +1286,8 @@ var Table = &abi.Table{
 		{Name: "TIOCPKT_NOSTOP", Value: 0x10},
 		{Name: "TIOCPKT_START", Value: 0x8},
 		{Name: "TIOCPKT_STOP", Value: 0x4},
-		{Name: "TIOCPTMGET", Value: 0x40287446},
-		{Name: "TIOCPTSNAME", Value: 0x40287448},
+		{Name: "TIOCPTMGET", Value: 0x48087446},
+		{Name: "TIOCPTSNAME", Value: 0x48087448},
 		{Name: "TIOCRCVFRAME", Value: 0x80087445},
 		{Name: "TIOCREMOTE", Value: 0x80047469},
 		{Name: "TIOCSBRK", Value: 0x2000747b},
@@ -1525,6 +1527,12 @@ var Table = &abi.Table{
 			{Name: "fd", Offset: 0, Size: 4},
 			{Name: "events", Offset: 4, Size: 2},
 			{Name: "revents", Offset: 6, Size: 2},
+		}},
+		{Name: "ptmget", Size: 2056, Align: 4, Fields: []abi.Field{
+			{Name: "cfd", Offset: 0, Size: 4},
+			{Name: "sfd", Offset: 4, Size: 4},
+			{Name: "cn", Offset: 8, Size: 1024},
+			{Name: "sn", Offset: 1032, Size: 1024},
 		}},
 		{Name: "ptyfs_args", Size: 16, Align: 4, Fields: []abi.Field{
 			{Name: "version", Offset: 0, Size: 4},

@@ -4,7 +4,7 @@ package arm
 
 import "github.com/anykernel/anykernel/abi"
 
-// Table is the netbsd/arm ABI: 275 syscalls, 96 errnos, 956 constants, 39 structs.
+// Table is the netbsd/arm ABI: 275 syscalls, 96 errnos, 958 constants, 40 structs.
 // Headers: golang.org/x/sys v0.50.0 unix/zerrors_netbsd_arm.go, zsysnum_netbsd_arm.go, ztypes_netbsd_arm.go.
 var Table = &abi.Table{
 	OS: "netbsd", Arch: "arm", PtrSize: 4, BigEndian: false,
@@ -588,6 +588,8 @@ var Table = &abi.Table{
 		{Name: "FD_CLOEXEC", Value: 0x1},
 		{Name: "FD_SETSIZE", Value: 0x100},
 		{Name: "FLUSHO", Value: 0x800000},
+		{Name: "FREAD", Value: 0x1},
+		{Name: "FWRITE", Value: 0x2},
 		{Name: "F_CLOSEM", Value: 0xa},
 		{Name: "F_DUPFD", Value: 0x0},
 		{Name: "F_DUPFD_CLOEXEC", Value: 0xc},
@@ -1524,6 +1526,12 @@ var Table = &abi.Table{
 			{Name: "fd", Offset: 0, Size: 4},
 			{Name: "events", Offset: 4, Size: 2},
 			{Name: "revents", Offset: 6, Size: 2},
+		}},
+		{Name: "ptmget", Size: 2056, Align: 4, Fields: []abi.Field{
+			{Name: "cfd", Offset: 0, Size: 4},
+			{Name: "sfd", Offset: 4, Size: 4},
+			{Name: "cn", Offset: 8, Size: 1024},
+			{Name: "sn", Offset: 1032, Size: 1024},
 		}},
 		{Name: "ptyfs_args", Size: 16, Align: 4, Fields: []abi.Field{
 			{Name: "version", Offset: 0, Size: 4},

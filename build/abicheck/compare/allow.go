@@ -48,6 +48,7 @@ var List = append([]Entry{
 	{"linux/mips64*", "field stat.*", "the table's stat is the kernel's n64 struct stat (104 bytes, 32-bit times), what newfstatat(2) writes; x/sys Stat_t is a Go-shaped struct that x/sys fills by converting"},
 
 	// Every NetBSD table.
+	{"netbsd/*", "const TIOCPT*", "x/sys's netbsd/amd64, 386 and arm64 TIOCPTMGET and TIOCPTSNAME are NetBSD 6's (struct ptmget with 16-byte names, now COMPAT_60_TIOCPTMGET); since ttycom.h 1.20 the names are PATH_MAX bytes, as x/sys's own Ptmget and its netbsd/arm values have them, and the table computes the requests from that struct (config_netbsd_tty.go)"},
 	{"netbsd/*", "const WSTOPPED", "x/sys took WSTOPPED from sys/wait.h's status value _WSTOPPED (0177); the waitpid/wait6 option, which the table holds, is WSTOPPED = WUNTRACED (2)"},
 
 	// netbsd/arm.
