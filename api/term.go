@@ -843,7 +843,9 @@ func (f *Fd) OpenPeer(flags OpenFlags) (*Fd, error) {
 
 // Openpty opens a pseudo-terminal pair, as openpty(3) does: the master
 // and the slave, both O_RDWR|O_NOCTTY|O_CLOEXEC, the slave unlocked. It
-// uses OpenPeer, or the slave's path on kernels without TIOCGPTPEER.
+// uses OpenPeer, or the slave's path on kernels without TIOCGPTPEER
+// (NetBSD). Close the master first: NetBSD's last close of a slave waits
+// seconds for the master to read the output still queued (echo too).
 func (k *Kernel) Openpty() (master, slave *Fd, err error) {
 	const fl = O_RDWR | O_NOCTTY | O_CLOEXEC
 	m, err := k.Openpt(fl)

@@ -24,7 +24,9 @@
 // ReleaseLWP, CurLWP) binds lwps per Kernel rather than per thread, so a
 // goroutine's calls always run in its Kernel's process. Register and
 // Remove expose host files through etfs, and the Mount* helpers mount
-// NetBSD file systems with their typed argument structs. Dial reaches a
+// NetBSD file systems with their typed argument structs; MountPtys puts
+// ptyfs on /dev/pts, after which api's pseudo-terminal calls (Openpty,
+// Ptsname, ...) work as on NetBSD. Dial reaches a
 // rump_server; rumpserver.Start runs one and returns once it accepts
 // connections.
 //

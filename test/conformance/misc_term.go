@@ -53,9 +53,11 @@ func termPair(t T, e *Env) (master, slave *api.Fd) {
 	m, s, err := e.K.Openpty()
 	termNoPtmx(t, err)
 	OK(t, err, "openpty")
+	// The master closes first: on NetBSD a last close of the slave
+	// waits (seconds) for the master to read output still queued for it.
 	t.Cleanup(func() {
-		s.Close()
 		m.Close()
+		s.Close()
 	})
 	return m, s
 }

@@ -50,12 +50,8 @@ func openRump() (*api.Kernel, error) {
 			rumpOnce.err = err
 			return
 		}
-		// /dev/ptmx hands out ptys only with ptyfs on /dev/pts.
-		if err := k.Mkdir("/dev/pts", 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			rumpOnce.err = err
-			return
-		}
-		if err := rump.MountPtyfs(k, "/dev/pts", 0, rump.PtyfsArgs{Mode: 0o620}); err != nil {
+		// /dev/ptmx's slaves, named /dev/pts/N as on NetBSD.
+		if err := rump.MountPtys(k); err != nil {
 			rumpOnce.err = err
 			return
 		}
