@@ -571,6 +571,17 @@ func testTcflow(t T, e *Env) {
 // EPERM; the child of testCttyChild does the rest.
 func testSetctty(t T, e *Env) {
 	k := e.K
+	if c := termForkChild(t, e); c != nil {
+		// A child of a kernel's own process (rump): not a session
+		// leader until it makes itself one in termCttyForked.
+		m, s, err := c.Openpty()
+		OK(t, err, "openpty in the child")
+		Want(t, s.Setctty(false), api.EPERM, "TIOCSCTTY from outside a session leader")
+		m.Close()
+		s.Close()
+		termCttyForked(t, e, c)
+		return
+	}
 	_, s := termPair(t, e)
 	if sid, err := k.Getsid(0); err == nil && sid == k.Getpid() {
 		t.Skipf("this process is a session leader: TIOCSCTTY would change its terminal")
@@ -582,9 +593,86 @@ func testSetctty(t T, e *Env) {
 
 // testCttyChild runs a re-exec child that becomes a session leader, takes
 // a pseudo-terminal as its controlling terminal and uses it: TIOCSCTTY,
-// TIOCGSID, TIOCGPGRP, TIOCSPGRP, TIOCNOTTY.
+// TIOCGSID, TIOCGPGRP, TIOCSPGRP, TIOCNOTTY. On a kernel with processes of
+// its own (rump) the child is one of those.
 func testCttyChild(t T, e *Env) {
+	if c := termForkChild(t, e); c != nil {
+		termCttyForked(t, e, c)
+		return
+	}
 	procRunChild(t, e, "ctty")
+}
+
+// termForkChild returns a child process of e's kernel where the target
+// makes them (Target.Fork) and the kernel is not the host's; nil
+// otherwise. The child is not a session leader: the case checks that.
+func termForkChild(t T, e *Env) *api.Kernel {
+	t.Helper()
+	if procIsHost(e) {
+		return nil
+	}
+	c := procFork(t, e)
+	if c == nil {
+		return nil
+	}
+	sid, err := c.Getsid(0)
+	OK(t, err, "getsid in the child")
+	True(t, sid != c.Getpid(), "the child (pid %d) is not a session leader (sid %d)", c.Getpid(), sid)
+	return c
+}
+
+// termCttyForked is testCttyChild's child on a kernel with processes of its
+// own (rump), under NetBSD's rules: c becomes a session leader with a
+// pseudo-terminal as controlling terminal, reached through /dev/tty too.
+// TIOCNOTTY is a request of /dev/tty there, refused to the session leader
+// (EINVAL): a child of c in its session gives the terminal up.
+func termCttyForked(t T, e *Env, c *api.Kernel) {
+	pid := c.Getpid()
+	_, err := c.Setsid()
+	OK(t, err, "setsid in the child")
+	m, s, err := c.Openpty()
+	OK(t, err, "openpty in the child")
+	defer s.Close()
+	defer m.Close() // the master first: see termPair
+	_, err = s.Tcgetsid()
+	Want(t, err, api.ENOTTY, "TIOCGSID before TIOCSCTTY")
+	const ttyFl = api.O_RDWR | api.O_NOCTTY | api.O_CLOEXEC
+	_, err = c.Open("/dev/tty", ttyFl, 0)
+	Want(t, err, api.ENXIO, "/dev/tty without a controlling terminal")
+	OK(t, s.Setctty(false), "TIOCSCTTY")
+	sid, err := s.Tcgetsid()
+	OK(t, err, "TIOCGSID")
+	Eq(t, sid, pid, "the terminal's session")
+	pg, err := s.Tcgetpgrp()
+	OK(t, err, "TIOCGPGRP")
+	Eq(t, pg, pid, "the foreground process group")
+	OK(t, s.Tcsetpgrp(pid), "TIOCSPGRP")
+	err = s.Tcsetpgrp(1 << 22)
+	True(t, errors.Is(err, api.ESRCH) || errors.Is(err, api.EPERM), "TIOCSPGRP to a missing group: %v", err)
+	tty, err := c.Open("/dev/tty", ttyFl, 0)
+	OK(t, err, "the controlling terminal through /dev/tty")
+	defer tty.Close()
+	Want(t, s.Notty(), api.ENOTTY, "TIOCNOTTY on the terminal itself, not /dev/tty")
+	// EINVAL, not ENOTTY: the request reached /dev/tty's TIOCNOTTY.
+	Want(t, tty.Notty(), api.EINVAL, "TIOCNOTTY from the session leader")
+	g, end, err := e.Target.Fork(c)
+	OK(t, err, "a child in the session")
+	defer end()
+	gsid, err := g.Getsid(0)
+	OK(t, err)
+	Eq(t, gsid, pid, "the child is in the session")
+	gtty, err := g.Open("/dev/tty", ttyFl, 0)
+	if errors.Is(err, api.ENXIO) {
+		// rump's rfork (lwproc_newproc) clears p_lflag, PL_CONTROLT with
+		// it, where NetBSD's fork keeps it: the child has no terminal.
+		t.Logf("a rump child process does not inherit its parent's controlling terminal: %v", err)
+		return
+	}
+	OK(t, err, "/dev/tty in the session leader's child")
+	defer gtty.Close()
+	OK(t, gtty.Notty(), "TIOCNOTTY")
+	_, err = g.Open("/dev/tty", ttyFl, 0)
+	Want(t, err, api.ENXIO, "/dev/tty after TIOCNOTTY")
 }
 
 func miscChildCtty(k *api.Kernel) error {
