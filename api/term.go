@@ -733,7 +733,8 @@ func (f *Fd) Grantpt() error {
 // Unlockpt unlocks the slave of master f so that it can be opened
 // (TIOCSPTLCK with 0). NetBSD has no lock (Grantpt makes the slave
 // openable): there it only checks that f is a pseudo-terminal
-// (TIOCPTSNAME), as its C library's no-op does not.
+// (TIOCPTSNAME), so that a bad descriptor is still EBADF or ENOTTY where
+// NetBSD's C library returns 0 for anything.
 func (f *Fd) Unlockpt() error {
 	const op = "unlockpt"
 	s := f.term()
