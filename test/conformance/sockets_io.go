@@ -398,6 +398,18 @@ func testRecvmmsg(t T, e *Env) {
 	}
 	n, err := b.Recvmmsg(msgs, api.MSG_WAITFORONE)
 	OK(t, err, "recvmmsg")
+	if smIsHost(e) {
+		// Linux queues a loopback datagram before sendto returns, so
+		// one call takes the whole batch.
+		Eq(t, n, 3, "messages received by one call")
+	}
+	// Other stacks may still be delivering (NetBSD hands loopback
+	// packets to a soft interrupt): take the rest, one wait at a time.
+	for n < 3 && n > 0 && !t.Failed() {
+		m, err := b.Recvmmsg(msgs[n:], api.MSG_WAITFORONE)
+		OK(t, err, "recvmmsg of the rest")
+		n += m
+	}
 	Eq(t, n, 3, "messages received")
 	Eq(t, string(bufs[0][:msgs[0].N]), "first")
 	Eq(t, msgs[1].N, 6, "bytes that fit of the second")
