@@ -14,7 +14,8 @@ const firstErrno = ^uintptr(4095 - 1)
 // the errno test is Linux's (r1 in [-4095, -1]). Where the kernel
 // reports failure in a separate flag instead (mips, powerpc: r1 is then
 // the positive errno, and SyscallNoError drops the flag) every call takes
-// Syscall6 (shortTrap is false there).
+// Syscall6 (shortTrap is false there, and on riscv64, whose
+// SyscallNoError leaves the fourth to sixth argument registers unset).
 //
 // nosplit: address arguments may point into the caller's stack (see
 // api.Backend), so nothing between api and the trap may grow it; both

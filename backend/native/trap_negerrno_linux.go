@@ -1,4 +1,4 @@
-//go:build linux && !(mips || mipsle || mips64 || mips64le || ppc64 || ppc64le)
+//go:build linux && !(mips || mipsle || mips64 || mips64le || ppc64 || ppc64le || riscv64)
 
 package native
 
