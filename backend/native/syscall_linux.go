@@ -11,11 +11,10 @@ const firstErrno = ^uintptr(4095 - 1)
 // write, close, fstat...) take x/sys/unix's SyscallNoError, a direct trap
 // in assembly between entersyscall and exitsyscall, rather than Syscall6's
 // chain of wrappers: the api must cost no more than x/sys/unix itself, and
-// the errno test is Linux's (r1 in [-4095, -1]). Where the kernel
-// reports failure in a separate flag instead (mips, powerpc: r1 is then
-// the positive errno, and SyscallNoError drops the flag) every call takes
-// Syscall6 (shortTrap is false there, and on riscv64, whose
-// SyscallNoError leaves the fourth to sixth argument registers unset).
+// the errno test is Linux's (r1 in [-4095, -1]). Where that test or those
+// entries fall short (mips and powerpc flag failures in a register; on
+// riscv64, 386 and arm the entries leave unloaded argument registers as
+// they were), every call takes Syscall6: shortTrap, trap_*_linux.go.
 //
 // nosplit: address arguments may point into the caller's stack (see
 // api.Backend), so nothing between api and the trap may grow it; both
