@@ -33,9 +33,13 @@ func testGetsockopt(t T, e *Env) {
 	}
 
 	// The generic forms agree with the helpers, raw bytes included.
+	// GetsockoptInt gives the kernel's int as it is: SO_TYPE in the
+	// ABI's own numbering (SOCK_DGRAM is 1 on mips), unlike SocketType.
+	dgram, ok := e.K.Const("SOCK_DGRAM")
+	True(t, ok, "the ABI has SOCK_DGRAM")
 	v, err := f.GetsockoptInt(api.SO_TYPE)
 	OK(t, err, "GetsockoptInt(SO_TYPE)")
-	Eq(t, v, int(api.SOCK_DGRAM), "SO_TYPE as an int")
+	Eq(t, v, int(dgram), "SO_TYPE as an int")
 	raw := make([]byte, 16)
 	n, err := f.Getsockopt(api.SO_TYPE, raw)
 	OK(t, err, "Getsockopt(SO_TYPE)")
@@ -232,7 +236,12 @@ func testSetsockopt(t T, e *Env) {
 	OK(t, err)
 	Eq(t, v, 0x10, "IP_TOS")
 	// SO_PRIORITY is Linux's.
-	if err := f.Setsockopt(api.SO_PRIORITY, []byte{3, 0, 0, 0}); Has(err) {
+	// A C int in the kernel's byte order, as raw Setsockopt takes it.
+	prio := []byte{3, 0, 0, 0}
+	if e.K.ABI().BigEndian {
+		prio = []byte{0, 0, 0, 3}
+	}
+	if err := f.Setsockopt(api.SO_PRIORITY, prio); Has(err) {
 		OK(t, err, "Setsockopt raw SO_PRIORITY")
 		v, err = f.GetsockoptInt(api.SO_PRIORITY)
 		OK(t, err)
