@@ -27,6 +27,7 @@ const (
 	mmapBytes mmapStyle = iota // mmap(addr, len, prot, flags, fd, off): 64-bit Linux
 	mmapPages                  // mmap2: the offset in 4096-byte units (32-bit Linux)
 	mmapNone                   // no call api can make with six arguments (NetBSD's padded mmap)
+	mmapBlock                  // mmap(&args): one pointer to the six (Linux s390x's old_mmap)
 )
 
 // memState is the memory family's per-Kernel state, filled in at New.
@@ -43,6 +44,8 @@ func (s *memState) init(k *Kernel) error {
 	switch {
 	case k.table.OS != "linux":
 		s.style = mmapNone
+	case k.table.Arch == "s390x" && k.Has("mmap"):
+		s.style = mmapBlock
 	case k.table.PtrSize == 4 && k.Has("mmap2"):
 		s.style = mmapPages
 	case k.Has("mmap"):

@@ -77,7 +77,14 @@ func (k *Kernel) Mmap(addr uintptr, length int, prot Prot, flags MapFlags, fd *F
 	} else if flags&MAP_ANONYMOUS == 0 {
 		return nil, badArg("mmap", "no file to map and no MAP_ANONYMOUS")
 	}
-	r, e := k.syscall(c, addr, uintptr(length), uintptr(pr), uintptr(fl), n, o)
+	var r uintptr
+	var e Errno
+	if k.mem.style == mmapBlock {
+		args := [6]uintptr{addr, uintptr(length), uintptr(pr), uintptr(fl), n, o}
+		r, e = k.syscall(c, uintptr(unsafe.Pointer(&args)), 0, 0, 0, 0, 0)
+	} else {
+		r, e = k.syscall(c, addr, uintptr(length), uintptr(pr), uintptr(fl), n, o)
+	}
 	if fd != nil {
 		fd.release()
 	}
