@@ -168,11 +168,13 @@ func (c *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 		return n, net.UDPAddrFromAddrPort(ap), nil
 	}
+	var one [1]byte
 	for {
 		if err := c.ready(&c.rd); err != nil {
 			return 0, nil, c.opErr("read", nil, err)
 		}
-		n, sa, err := c.fd.Recvfrom(b, 0)
+		n, sa, err := c.fd.Recvfrom(readBuf(b, &one), 0)
+		n = min(n, len(b))
 		if err == nil {
 			if u, ok := sa.(api.SockaddrUnix); ok && u.Name != "" {
 				return n, &net.UnixAddr{Name: u.Name, Net: c.network}, nil
@@ -192,6 +194,8 @@ func (c *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) 
 	if c.family == api.AF_UNIX {
 		return 0, netip.AddrPort{}, c.opErr("read", nil, errNotUDP)
 	}
+	var one [1]byte
+	buf := readBuf(b, &one)
 	for {
 		if err := c.ready(&c.rd); err != nil {
 			return 0, netip.AddrPort{}, c.opErr("read", nil, err)
@@ -201,20 +205,32 @@ func (c *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) 
 		var ap netip.AddrPort
 		if c.family == api.AF_INET {
 			var sa api.SockaddrInet4
-			n, err = c.fd.RecvfromInet4(b, 0, &sa)
+			n, err = c.fd.RecvfromInet4(buf, 0, &sa)
 			ap = sa.AddrPort()
 		} else {
 			var sa api.SockaddrInet6
-			n, err = c.fd.RecvfromInet6(b, 0, &sa)
+			n, err = c.fd.RecvfromInet6(buf, 0, &sa)
 			ap = sa.AddrPort()
 		}
 		if err == nil {
-			return n, ap, nil
+			return min(n, len(b)), ap, nil
 		}
 		if err := retry(c.h, &c.rw, c.fd, err, api.POLLIN, &c.rd, c.closing, nil); err != nil {
 			return 0, netip.AddrPort{}, c.opErr("read", nil, err)
 		}
 	}
+}
+
+// readBuf is the buffer a read of b passes to the kernel: b, or one
+// scratch byte when b is empty. NetBSD answers a zero-length recvfrom at
+// once, queued datagram or not, with no sender and without taking one;
+// asking for a byte (then dropped) makes every kernel take exactly one
+// datagram, as Linux does for an empty buffer.
+func readBuf(b []byte, one *[1]byte) []byte {
+	if len(b) == 0 {
+		return one[:]
+	}
+	return b
 }
 
 // ReadFromUDP is ReadFrom for UDP returning a *net.UDPAddr, as
