@@ -4,9 +4,9 @@ import (
 	"io/fs"
 	"iter"
 	"path"
-	"time"
 
 	"github.com/anykernel/anykernel/api"
+	"github.com/anykernel/anykernel/api/kfs"
 )
 
 // Entry is one file met by Walk or WalkDir. It satisfies fs.DirEntry, so
@@ -142,45 +142,23 @@ func Walk(k *api.Kernel, root string) iter.Seq2[*Entry, error] {
 }
 
 // FileInfo is a file's status as fs.FileInfo; Sys returns the *api.Stat.
-type FileInfo struct {
-	name string
-	st   api.Stat
-}
-
-var _ fs.FileInfo = (*FileInfo)(nil)
-
-// Name is the file's base name.
-func (fi *FileInfo) Name() string { return fi.name }
-
-// Size is the file's length in bytes.
-func (fi *FileInfo) Size() int64 { return fi.st.Size }
-
-// Mode is the file's type and permission bits in Go's terms.
-func (fi *FileInfo) Mode() fs.FileMode { return fi.st.Mode.FileMode() }
-
-// ModTime is the modification time.
-func (fi *FileInfo) ModTime() time.Time { return fi.st.ModTime() }
-
-// IsDir reports whether the file is a directory.
-func (fi *FileInfo) IsDir() bool { return fi.st.IsDir() }
-
-// Sys returns the kernel's status, an *api.Stat.
-func (fi *FileInfo) Sys() any { return &fi.st }
+// It is api/kfs's, so that both packages hand out the same type.
+type FileInfo = kfs.FileInfo
 
 // Stat returns the status of path as fs.FileInfo, following symbolic links.
 func Stat(k *api.Kernel, p string) (*FileInfo, error) {
-	fi := &FileInfo{name: path.Base(p)}
-	if err := k.Stat(p, &fi.st); err != nil {
+	var st api.Stat
+	if err := k.Stat(p, &st); err != nil {
 		return nil, err
 	}
-	return fi, nil
+	return kfs.NewFileInfo(path.Base(p), &st), nil
 }
 
 // Lstat is Stat that does not follow a final symbolic link.
 func Lstat(k *api.Kernel, p string) (*FileInfo, error) {
-	fi := &FileInfo{name: path.Base(p)}
-	if err := k.Lstat(p, &fi.st); err != nil {
+	var st api.Stat
+	if err := k.Lstat(p, &st); err != nil {
 		return nil, err
 	}
-	return fi, nil
+	return kfs.NewFileInfo(path.Base(p), &st), nil
 }

@@ -376,6 +376,12 @@ type FileInfo struct {
 	st   api.Stat
 }
 
+// NewFileInfo returns st, the status of a file called name, as an
+// fs.FileInfo (api/fsutil's Stat and Lstat use it too).
+func NewFileInfo(name string, st *api.Stat) *FileInfo {
+	return &FileInfo{name: name, st: *st}
+}
+
 // Name is the file's base name ("." for the root).
 func (fi *FileInfo) Name() string { return fi.name }
 
