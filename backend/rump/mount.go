@@ -33,27 +33,14 @@ const (
 	MountForce                              // MNT_FORCE: Unmount even if busy
 )
 
-var mountFlagNames = [...]string{
+var mountFlagNames = namedBits{
 	"MNT_RDONLY", "MNT_NOSUID", "MNT_NODEV", "MNT_NOEXEC", "MNT_SYNCHRONOUS",
 	"MNT_ASYNC", "MNT_NOATIME", "MNT_LOG", "MNT_UPDATE", "MNT_FORCE",
 }
 
 func (f MountFlags) abi(k *api.Kernel, op string) (uintptr, error) {
-	var out uint64
-	for i, n := range mountFlagNames {
-		if f&(1<<i) == 0 {
-			continue
-		}
-		v, ok := k.Const(n)
-		if !ok {
-			return 0, fmt.Errorf("%s: %s is not supported by %s: %w", op, n, k.Name(), api.ENOTSUP)
-		}
-		out |= v
-	}
-	if f>>len(mountFlagNames) != 0 {
-		return 0, fmt.Errorf("%s: unknown mount flags %#x: %w", op, uint32(f>>len(mountFlagNames)<<len(mountFlagNames)), api.EINVAL)
-	}
-	return uintptr(out), nil
+	v, err := mountFlagNames.toABI(k, op, "mount", uint64(f))
+	return uintptr(v), err
 }
 
 // TmpfsArgs are tmpfs's mount arguments (struct tmpfs_args). Zero limits

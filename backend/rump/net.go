@@ -48,58 +48,22 @@ const (
 	IffMulticast                        // IFF_MULTICAST: supports multicast
 )
 
-var ifFlagNames = [...]string{
+var ifFlagNames = namedBits{
 	"IFF_UP", "IFF_BROADCAST", "IFF_DEBUG", "IFF_LOOPBACK", "IFF_POINTOPOINT", "IFF_RUNNING",
 	"IFF_NOARP", "IFF_PROMISC", "IFF_ALLMULTI", "IFF_SIMPLEX", "IFF_MULTICAST",
 }
 
 // String names the flags: "UP|LOOPBACK|RUNNING".
-func (f IfFlags) String() string {
-	var s []string
-	for i, n := range ifFlagNames {
-		if f&(1<<i) != 0 {
-			s = append(s, strings.TrimPrefix(n, "IFF_"))
-		}
-	}
-	if rest := f >> len(ifFlagNames); rest != 0 {
-		s = append(s, fmt.Sprintf("%#x", uint32(rest<<len(ifFlagNames))))
-	}
-	if len(s) == 0 {
-		return "0"
-	}
-	return strings.Join(s, "|")
-}
+func (f IfFlags) String() string { return ifFlagNames.format(uint64(f), "IFF_") }
 
 // ifFlagsToABI translates f; bits the ABI lacks are an error.
 func ifFlagsToABI(k *api.Kernel, op string, f IfFlags) (uint64, error) {
-	if f>>len(ifFlagNames) != 0 {
-		return 0, fmt.Errorf("%s: unknown interface flags %#x: %w", op, uint32(f>>len(ifFlagNames)<<len(ifFlagNames)), api.EINVAL)
-	}
-	var out uint64
-	for i, n := range ifFlagNames {
-		if f&(1<<i) == 0 {
-			continue
-		}
-		v, ok := k.Const(n)
-		if !ok {
-			return 0, fmt.Errorf("%s: %s is not in the %s ABI table: %w", op, n, k.Name(), api.ENOTSUP)
-		}
-		out |= v
-	}
-	return out, nil
+	return ifFlagNames.toABI(k, op, "interface", uint64(f))
 }
 
 // ifFlagsFromABI translates the kernel's flags; bits without a name
 // here are dropped (IfSetFlags keeps them in the kernel).
-func ifFlagsFromABI(k *api.Kernel, v uint64) IfFlags {
-	var f IfFlags
-	for i, n := range ifFlagNames {
-		if c, ok := k.Const(n); ok && c != 0 && v&c == c {
-			f |= 1 << i
-		}
-	}
-	return f
-}
+func ifFlagsFromABI(k *api.Kernel, v uint64) IfFlags { return IfFlags(ifFlagNames.fromABI(k, v)) }
 
 // raw is a C struct being built or read with its layout from the table.
 type raw struct {

@@ -39,48 +39,20 @@ const (
 	RtfBroadcast                        // RTF_BROADCAST: a broadcast address
 )
 
-var routeFlagNames = [...]string{
+var routeFlagNames = namedBits{
 	"RTF_UP", "RTF_GATEWAY", "RTF_HOST", "RTF_REJECT", "RTF_DYNAMIC", "RTF_MODIFIED",
 	"RTF_DONE", "RTF_CONNECTED", "RTF_STATIC", "RTF_BLACKHOLE", "RTF_LOCAL", "RTF_BROADCAST",
 }
 
 // String names the flags: "UP|GATEWAY|STATIC".
-func (f RouteFlags) String() string {
-	var s []string
-	for i, n := range routeFlagNames {
-		if f&(1<<i) != 0 {
-			s = append(s, strings.TrimPrefix(n, "RTF_"))
-		}
-	}
-	if len(s) == 0 {
-		return "0"
-	}
-	return strings.Join(s, "|")
-}
+func (f RouteFlags) String() string { return routeFlagNames.format(uint64(f), "RTF_") }
 
 func (f RouteFlags) abi(k *api.Kernel, op string) (uint64, error) {
-	var out uint64
-	for i, n := range routeFlagNames {
-		if f&(1<<i) == 0 {
-			continue
-		}
-		v, ok := k.Const(n)
-		if !ok {
-			return 0, fmt.Errorf("%s: %s is not in the %s ABI table: %w", op, n, k.Name(), api.ENOTSUP)
-		}
-		out |= v
-	}
-	return out, nil
+	return routeFlagNames.toABI(k, op, "route", uint64(f))
 }
 
 func routeFlagsFromABI(k *api.Kernel, v uint64) RouteFlags {
-	var f RouteFlags
-	for i, n := range routeFlagNames {
-		if c, ok := k.Const(n); ok && c != 0 && v&c == c {
-			f |= 1 << i
-		}
-	}
-	return f
+	return RouteFlags(routeFlagNames.fromABI(k, v))
 }
 
 // Route is a routing table entry, as RouteGet reports it.
