@@ -177,6 +177,37 @@ func readOff(p unsafe.Pointer) (int64, Errno) {
 	return v, 0
 }
 
+// copyOut reads up to n bytes of src, from off (or from its position when
+// off < 0), a chunk at a time, and hands each chunk to put with the count
+// copied so far; put returns how much it took. It stops at the end of the
+// file, at an error, or when put takes less than it was given, and
+// returns the count copied and the last error: the loop of
+// copy_file_range and sendfile.
+func copyOut(src *memfs.File, off int64, n uintptr, put func(c []byte, done uintptr) (int, Errno)) (uintptr, Errno) {
+	chunk := make([]byte, min(n, copyChunk))
+	total := uintptr(0)
+	var e Errno
+	for total < n {
+		c := chunk[:min(uintptr(len(chunk)), n-total)]
+		var r int
+		if off >= 0 {
+			r, e = src.ReadAt(c, off+int64(total))
+		} else {
+			r, e = src.Read(c)
+		}
+		if e != 0 || r == 0 {
+			break
+		}
+		var w int
+		w, e = put(c[:r], total)
+		total += uintptr(max(w, 0))
+		if e != 0 || w < r {
+			break
+		}
+	}
+	return total, e
+}
+
 func (k *kernel) copyFileRange(fin uintptr, offin unsafe.Pointer, fout uintptr, offout unsafe.Pointer, n, flags uintptr) (uintptr, Errno) {
 	if flags != 0 {
 		return 0, EINVAL
@@ -216,30 +247,12 @@ func (k *kernel) copyFileRange(fin uintptr, offin unsafe.Pointer, fout uintptr, 
 			return 0, e
 		}
 	}
-	chunk := make([]byte, min(n, copyChunk))
-	total := uintptr(0)
-	for total < n {
-		c := chunk[:min(uintptr(len(chunk)), n-total)]
-		var r int
-		if ip >= 0 {
-			r, e = src.ReadAt(c, ip+int64(total))
-		} else {
-			r, e = src.Read(c)
-		}
-		if e != 0 || r == 0 {
-			break
-		}
-		var w int
+	total, e := copyOut(src, ip, n, func(c []byte, done uintptr) (int, Errno) {
 		if op >= 0 {
-			w, e = dst.WriteAt(c[:r], op+int64(total))
-		} else {
-			w, e = dst.Write(c[:r])
+			return dst.WriteAt(c, op+int64(done))
 		}
-		total += uintptr(w)
-		if e != 0 || w < r {
-			break
-		}
-	}
+		return dst.Write(c)
+	})
 	if total == 0 && e != 0 {
 		return 0, e
 	}
@@ -283,30 +296,14 @@ func (k *kernel) sendfile(fout, fin uintptr, offp unsafe.Pointer, n uintptr) (ui
 			return 0, e
 		}
 	}
-	chunk := make([]byte, min(n, copyChunk))
-	total := uintptr(0)
-	for total < n {
-		c := chunk[:min(uintptr(len(chunk)), n-total)]
-		var r int
-		if off >= 0 {
-			r, e = src.ReadAt(c, off+int64(total))
-		} else {
-			r, e = src.Read(c)
-		}
-		if e != 0 || r == 0 {
-			break
-		}
-		var w int
-		w, e = out.f.write(k, c[:r], total > 0)
-		if w < r && off < 0 {
+	total, e := copyOut(src, off, n, func(c []byte, done uintptr) (int, Errno) {
+		w, e := out.f.write(k, c, done > 0)
+		if w < len(c) && off < 0 {
 			// Give back what the destination did not take.
-			src.Lseek(int64(w-r), memfs.SEEK_CUR)
+			src.Lseek(int64(max(w, 0)-len(c)), memfs.SEEK_CUR)
 		}
-		total += uintptr(max(w, 0))
-		if e != 0 || w < r {
-			break
-		}
-	}
+		return w, e
+	})
 	if total == 0 && e != 0 {
 		return 0, e
 	}
