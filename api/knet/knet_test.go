@@ -347,7 +347,14 @@ func TestManyConns(t *testing.T) {
 // testManyConns runs n echo conversations at once: the poller juggles
 // every descriptor.
 func testManyConns(t *testing.T, k *api.Kernel, ip string, n int) {
-	l, err := Listen(k, "tcp", net.JoinHostPort(ip, "0"))
+	testConversations(t, k, k, ip, n, 100000, 20*time.Second)
+}
+
+// testConversations runs n echo conversations at once, each of about size
+// bytes within timeout, with the server in one kernel and the clients in
+// another (or the same).
+func testConversations(t *testing.T, server, client *api.Kernel, ip string, n, size int, timeout time.Duration) {
+	l, err := Listen(server, "tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,18 +377,18 @@ func testManyConns(t *testing.T, k *api.Kernel, ip string, n int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := Dial(k, "tcp", l.Addr().String())
+			c, err := Dial(client, "tcp", l.Addr().String())
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(20 * time.Second))
-			msg := bytes.Repeat([]byte{byte(i)}, 100000+i)
+			c.SetDeadline(time.Now().Add(timeout))
+			msg := bytes.Repeat([]byte{byte(i)}, size+i)
 			go c.Write(msg)
 			got := make([]byte, len(msg))
 			if _, err := io.ReadFull(c, got); err != nil {
-				errs <- err
+				errs <- fmt.Errorf("conversation %d: %w", i, err)
 				return
 			}
 			if !bytes.Equal(got, msg) {

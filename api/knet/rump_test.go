@@ -402,60 +402,8 @@ func TestRumpShmifHTTP(t *testing.T) {
 	})
 	t.Run("deadlines-remote", func(t *testing.T) { testDeadlines(t, remote) })
 	t.Run("many-across", func(t *testing.T) {
-		testManyConnsAcross(t, remote, local, remoteAddr.Addr().String(), 20)
+		testConversations(t, remote, local, remoteAddr.Addr().String(), 20, 30000, 60*time.Second)
 	})
-}
-
-// testManyConnsAcross is testManyConns with the server in one kernel and
-// the clients in another.
-func testManyConnsAcross(t *testing.T, server, client *api.Kernel, ip string, n int) {
-	l, err := Listen(server, "tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := Dial(client, "tcp", l.Addr().String())
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(60 * time.Second))
-			msg := bytes.Repeat([]byte{byte(i)}, 30000+i)
-			go c.Write(msg)
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(c, got); err != nil {
-				errs <- fmt.Errorf("conversation %d: %w", i, err)
-				return
-			}
-			if !bytes.Equal(got, msg) {
-				errs <- fmt.Errorf("conversation %d: wrong bytes", i)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
 }
 
 // TestRumpVirtif connects the rump kernel's TCP/IP stack to the host's
