@@ -153,13 +153,13 @@ func run(backendList, familyList string, verbose, all, markdown bool) int {
 		printTable(cols, rows)
 	}
 
-	if verbose {
-		for _, col := range cols {
-			for _, r := range rows {
-				c := col.cells[r.family+"/"+r.call]
-				if c.status != conformance.Pass && c.msg != "" {
-					fmt.Printf("%s %s/%s %s: %s\n", col.name, r.family, r.call, c.status, c.msg)
-				}
+	// Reasons: with -v for every cell that did not pass, and always for a
+	// failure, so that a CI log says why.
+	for _, col := range cols {
+		for _, r := range rows {
+			c := col.cells[r.family+"/"+r.call]
+			if c.msg != "" && (c.status == conformance.Fail || verbose && c.status != conformance.Pass) {
+				fmt.Printf("%s %s/%s %s: %s\n", col.name, r.family, r.call, c.status, c.msg)
 			}
 		}
 	}
