@@ -498,7 +498,33 @@ func (f *Fd) Bind(sa Sockaddr) error {
 // the socket to become writable, then read SockError. An address of
 // another family than the socket's is EAFNOSUPPORT, as for Bind.
 func (f *Fd) Connect(sa Sockaddr) error {
-	return f.sockaddrCall("connect", sysConnect, sa)
+	err := f.sockaddrCall("connect", sysConnect, sa)
+	if !errors.Is(err, EINTR) {
+		return err
+	}
+	// A signal (the Go runtime preempts goroutines with SIGURG)
+	// interrupted a blocking connect. The kernel goes on connecting, as
+	// POSIX says, and connecting again would say EALREADY: wait for the
+	// outcome as package net does, until the socket is writable, then take
+	// its pending error.
+	fds := []PollFd{{Fd: f, Events: POLLOUT}}
+	for {
+		_, err = f.k.Poll(fds, -1)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, EINTR) {
+			return err
+		}
+	}
+	pending, err := f.SockError()
+	if err != nil {
+		return err
+	}
+	if pending != 0 {
+		return callErr("connect", pending)
+	}
+	return nil
 }
 
 func (f *Fd) sockaddrCall(call string, c call, sa Sockaddr) error {
